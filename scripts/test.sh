@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `npm test`: every test. Installs what is missing first (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+
+step "setup"
+bash scripts/setup.sh browser
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (host, all targets)"
+cargo clippy --quiet --all-targets --all-features -- -D warnings
+step "clippy (wasm32: worker and browser adapters)"
+cargo clippy --quiet --target wasm32-unknown-unknown --lib --features worker -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --lib --features browser -- -D warnings
+
+step "cargo test (native core, published vectors)"
+cargo test --quiet
+
+step "build the worker (workerd)"
+log=$(mktemp); bash scripts/build-worker.sh >"$log" 2>&1 || { cat "$log" >&2; exit 1; }; rm -f "$log"
+
+step "end-to-end: real worker in workerd + local origin (node:test)"
+node --test --test-concurrency=1 tests/e2e/

@@ -1,0 +1,349 @@
+//! Routes and secrets: parsed once, validated completely, explained precisely.
+//!
+//! A broken config must fail closed and say exactly what to fix (`routes[2].secrets: ...`),
+//! because the alternative is a gateway that silently drops a provider's events.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+/// How events are forwarded to the origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ForwardMode {
+    /// CloudEvents 1.0 structured JSON (default).
+    #[default]
+    Cloudevents,
+    /// The verified (and decrypted) original body with its content type.
+    Raw,
+    /// Flat `application/x-www-form-urlencoded` normalized fields.
+    Form,
+}
+
+/// Default replay tolerance for timestamped schemes.
+pub const DEFAULT_TOLERANCE_S: u64 = 300;
+/// Default body size limit.
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+/// Default origin request timeout.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+/// Default delivery attempts before dead-lettering.
+pub const DEFAULT_MAX_RETRIES: u32 = 8;
+/// Default first retry delay.
+pub const DEFAULT_RETRY_BASE_S: u32 = 10;
+/// Default retry delay cap (one hour); Cloudflare Queues allow at most 12 h.
+pub const DEFAULT_RETRY_MAX_S: u32 = 3600;
+/// Path prefixes the gateway keeps for itself.
+pub const RESERVED_PREFIXES: &[&str] = &["/__edgehook", "/__demo"];
+
+/// One route as written in `EDGEHOOK_ROUTES`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// The URL path the provider posts to.
+    pub path: String,
+    /// Registry name of the provider.
+    pub provider: String,
+    /// Secret binding names; any configured secret may match (rotation).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Lyra REST: bindings holding the HMAC-SHA-256 key (browser-return `kr-hash-key=sha256_hmac`).
+    #[serde(default)]
+    pub hmac_secrets: Vec<String>,
+    /// Where events go: an absolute http(s) URL, or a path on this same worker.
+    pub origin: String,
+    /// Forward mode.
+    #[serde(default)]
+    pub forward: ForwardMode,
+    /// Binding holding the `whsec_...` key that signs forwards.
+    #[serde(default)]
+    pub origin_secret: Option<String>,
+    /// Replay tolerance (seconds) for timestamped schemes.
+    #[serde(default)]
+    pub tolerance_s: Option<u64>,
+    /// Body size limit in bytes.
+    #[serde(default)]
+    pub max_body_bytes: Option<usize>,
+    /// Origin request timeout in milliseconds.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Delivery attempts before the event is dead-lettered.
+    #[serde(default)]
+    pub max_retries: Option<u32>,
+    /// First retry delay in seconds; doubles per attempt (jittered).
+    #[serde(default)]
+    pub retry_base_s: Option<u32>,
+    /// Cap on the retry delay in seconds.
+    #[serde(default)]
+    pub retry_max_s: Option<u32>,
+    /// SIBS: `statusCode` in the ack (`"200"`, or `"000"` for the newer docs' dialect).
+    #[serde(default)]
+    pub ack_status_code: Option<String>,
+    /// Lyra form: `hmac-sha256` (default) or the deprecated `sha1`.
+    #[serde(default)]
+    pub signature: Option<String>,
+    /// generic-hmac: the scheme description.
+    #[serde(default)]
+    pub scheme: Option<serde_json::Value>,
+}
+
+impl RouteSpec {
+    /// The tolerance, defaulted.
+    pub fn tolerance(&self) -> u64 {
+        self.tolerance_s.unwrap_or(DEFAULT_TOLERANCE_S)
+    }
+}
+
+/// A configuration error, located (`routes[1].origin`) and explained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Where: `EDGEHOOK_ROUTES`, `routes[3]`, `routes[3].secrets`...
+    pub at: String,
+    /// What is wrong and, where possible, how to fix it.
+    pub reason: String,
+}
+
+impl ConfigError {
+    /// A located error.
+    pub fn new(at: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            at: at.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Looks up a secret binding by name (`env.secret(name)` in the worker).
+pub type Lookup<'l> = &'l dyn Fn(&str) -> Option<String>;
+
+/// Secret resolution for one route: binding names to values, one secret per line.
+pub struct Secrets<'l> {
+    index: usize,
+    lookup: Lookup<'l>,
+}
+
+impl<'l> Secrets<'l> {
+    /// For route number `index`.
+    pub fn new(index: usize, lookup: Lookup<'l>) -> Self {
+        Self { index, lookup }
+    }
+
+    /// Where errors about `field` of this route point.
+    pub fn at(&self, field: &str) -> String {
+        format!("routes[{}].{}", self.index, field)
+    }
+
+    /// All non-empty lines of every binding named in `names`. A binding may carry several
+    /// secrets, one per line, so a rotation is one `wrangler secret put`.
+    pub fn resolve(
+        &self,
+        field: &str,
+        names: &[String],
+        required: bool,
+    ) -> Result<Vec<String>, ConfigError> {
+        if names.is_empty() && required {
+            return Err(ConfigError::new(
+                self.at(field),
+                "at least one secret binding name is required",
+            ));
+        }
+        let mut out = Vec::new();
+        for name in names {
+            let value = (self.lookup)(name).ok_or_else(|| {
+                ConfigError::new(
+                    self.at(field),
+                    format!("secret binding {name} is not set (wrangler secret put {name}, or .dev.vars locally)"),
+                )
+            })?;
+            let before = out.len();
+            out.extend(
+                value
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned),
+            );
+            if out.len() == before {
+                return Err(ConfigError::new(
+                    self.at(field),
+                    format!("secret binding {name} is empty"),
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Parses the `EDGEHOOK_ROUTES` JSON text into route specs, with field-level errors.
+pub fn parse_routes(json: &str) -> Result<Vec<RouteSpec>, ConfigError> {
+    let values: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| {
+        ConfigError::new(
+            "EDGEHOOK_ROUTES",
+            format!("must be a JSON array of route objects ({e})"),
+        )
+    })?;
+    if values.is_empty() {
+        return Err(ConfigError::new(
+            "EDGEHOOK_ROUTES",
+            "no routes are configured",
+        ));
+    }
+    let mut specs = Vec::with_capacity(values.len());
+    for (i, v) in values.into_iter().enumerate() {
+        let spec: RouteSpec = serde_json::from_value(v)
+            .map_err(|e| ConfigError::new(format!("routes[{i}]"), e.to_string()))?;
+        validate_spec(i, &spec)?;
+        specs.push(spec);
+    }
+    let mut paths: Vec<&str> = specs.iter().map(|s| s.path.as_str()).collect();
+    paths.sort_unstable();
+    if let Some(w) = paths.windows(2).find(|w| w[0] == w[1]) {
+        let dup = w[0];
+        let i = specs
+            .iter()
+            .rposition(|s| s.path == dup)
+            .unwrap_or_default();
+        return Err(ConfigError::new(
+            format!("routes[{i}].path"),
+            format!("duplicate path {dup}"),
+        ));
+    }
+    Ok(specs)
+}
+
+fn validate_spec(i: usize, s: &RouteSpec) -> Result<(), ConfigError> {
+    let at = |f: &str| format!("routes[{i}].{f}");
+    if !s.path.starts_with('/')
+        || s.path.len() < 2
+        || s.path
+            .chars()
+            .any(|c| c.is_whitespace() || c == '?' || c == '#')
+    {
+        return Err(ConfigError::new(
+            at("path"),
+            "must start with / and contain no spaces, ? or #",
+        ));
+    }
+    if s.path.split('/').any(|seg| seg == ".." || seg == ".")
+        || s.path.contains("//")
+        || s.path.contains('%')
+    {
+        return Err(ConfigError::new(
+            at("path"),
+            "must be a plain path (no dot segments, // or percent-escapes)",
+        ));
+    }
+    if RESERVED_PREFIXES.iter().any(|p| s.path.starts_with(p)) {
+        return Err(ConfigError::new(
+            at("path"),
+            "paths under /__edgehook and /__demo are reserved",
+        ));
+    }
+    let origin_ok = s.origin.starts_with("https://") && s.origin.len() > 8
+        || s.origin.starts_with("http://") && s.origin.len() > 7
+        || s.origin.starts_with('/');
+    if !origin_ok || s.origin.chars().any(char::is_whitespace) {
+        return Err(ConfigError::new(
+            at("origin"),
+            "must be an http(s) URL or a path on this worker",
+        ));
+    }
+    if s.max_body_bytes == Some(0) {
+        return Err(ConfigError::new(at("max_body_bytes"), "must be positive"));
+    }
+    if s.retry_max_s.is_some_and(|m| m > 43_200) {
+        return Err(ConfigError::new(
+            at("retry_max_s"),
+            "must be at most 43200 (the queue's delay limit)",
+        ));
+    }
+    if s.timeout_ms == Some(0) {
+        return Err(ConfigError::new(at("timeout_ms"), "must be positive"));
+    }
+    if crate::providers::factory(&s.provider).is_none() {
+        let known: Vec<&str> = crate::providers::REGISTRY.iter().map(|(n, _)| *n).collect();
+        return Err(ConfigError::new(
+            at("provider"),
+            format!(
+                "unknown provider {:?} (known: {})",
+                s.provider,
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(extra: &str) -> String {
+        format!(
+            r#"[{{"path":"/h","provider":"worldline","secrets":["S"],"origin":"https://o.example/x"{extra}}}]"#
+        )
+    }
+
+    #[test]
+    fn parses_minimal_route() {
+        let specs = parse_routes(&route("")).expect("valid");
+        assert_eq!(specs[0].forward, ForwardMode::Cloudevents);
+        assert_eq!(specs[0].tolerance(), 300);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = parse_routes(&route(r#","forward":"xml""#)).expect_err("bad forward");
+        assert_eq!(e.at, "routes[0]");
+        assert!(e.reason.contains("xml"), "{e}");
+        let e = parse_routes(&route(r#","bogus":1"#)).expect_err("unknown field");
+        assert!(e.reason.contains("bogus"), "{e}");
+        let e = parse_routes(r#"[{"path":"/h","provider":"nope","origin":"/x"}]"#)
+            .expect_err("provider");
+        assert_eq!(e.at, "routes[0].provider");
+        let e = parse_routes(r#"[{"path":"h","provider":"worldline","origin":"/x"}]"#)
+            .expect_err("path");
+        assert_eq!(e.at, "routes[0].path");
+        let e = parse_routes(r#"[{"path":"/h","provider":"worldline","origin":"ftp://x"}]"#)
+            .expect_err("origin");
+        assert_eq!(e.at, "routes[0].origin");
+        let e = parse_routes("{}").expect_err("not array");
+        assert_eq!(e.at, "EDGEHOOK_ROUTES");
+        let e = parse_routes("[]").expect_err("empty");
+        assert_eq!(e.at, "EDGEHOOK_ROUTES");
+    }
+
+    #[test]
+    fn duplicate_paths_rejected() {
+        let two = r#"[{"path":"/h","provider":"worldline","origin":"/x"},{"path":"/h","provider":"worldline","origin":"/x"}]"#;
+        let e = parse_routes(two).expect_err("dup");
+        assert_eq!(e.at, "routes[1].path");
+    }
+
+    #[test]
+    fn secrets_resolve_lines_and_report_missing() {
+        let lookup = |n: &str| match n {
+            "A" => Some("one\n\n two \n".to_string()),
+            "E" => Some("  ".to_string()),
+            _ => None,
+        };
+        let s = Secrets::new(0, &lookup);
+        assert_eq!(
+            s.resolve("secrets", &["A".into()], true).expect("ok"),
+            vec!["one", "two"]
+        );
+        let e = s
+            .resolve("secrets", &["B".into()], true)
+            .expect_err("missing");
+        assert!(e.reason.contains("B is not set"));
+        assert!(s.resolve("secrets", &["E".into()], true).is_err());
+        assert!(s.resolve("secrets", &[], true).is_err());
+    }
+}

@@ -1,0 +1,163 @@
+//! Every way a request can be turned away, with a stable code and an HTTP status.
+//!
+//! The code is a contract: providers' support teams, merchants' alerting and the browser
+//! tester all key on it, so variants may be added but codes never change meaning. Messages
+//! say what was wrong with the input, never the expected value or a secret.
+
+use serde::Serialize;
+
+/// A rejection of an incoming request. `Display` is the human message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// No route is configured for this path.
+    #[error("no webhook route is configured for this path")]
+    UnknownRoute,
+    /// The route exists but does not take this method.
+    #[error("method {0} is not allowed on this route (use {1})")]
+    MethodNotAllowed(String, &'static str),
+    /// A header the scheme needs is absent.
+    #[error("missing required header {0}")]
+    MissingHeader(&'static str),
+    /// A header is present more than once where exactly one is allowed.
+    #[error("header {0} must appear exactly once")]
+    DuplicateHeader(&'static str),
+    /// A header is present but cannot be parsed.
+    #[error("header {0} is malformed: {1}")]
+    MalformedHeader(&'static str, &'static str),
+    /// A signature header is present but not in the scheme's encoding (a bad signature,
+    /// reported apart so a sender sees it is a formatting problem, not a wrong secret).
+    #[error("signature in {0} is malformed: {1}")]
+    MalformedSignature(&'static str, &'static str),
+    /// A signature (or key id) is present but no configured secret matches.
+    #[error("signature does not match any configured secret")]
+    SignatureMismatch,
+    /// The key id named by the sender is not configured.
+    #[error("key id is not configured on this route")]
+    UnknownKeyId,
+    /// The signed timestamp is outside the route's tolerance.
+    #[error("timestamp is outside the allowed tolerance of {0} s")]
+    StaleTimestamp(u64),
+    /// The payload could not be decrypted with any configured key.
+    #[error("payload could not be decrypted with any configured key (wrong key, IV, tag or body)")]
+    DecryptionFailed,
+    /// The body is not what the scheme expects (JSON, form, base64...).
+    #[error("body is malformed: {0}")]
+    MalformedBody(String),
+    /// The payload is authentic but describes something we refuse (e.g. API version).
+    #[error("payload is not supported: {0}")]
+    UnsupportedPayload(String),
+    /// The body exceeds the route's size limit.
+    #[error("body exceeds the limit of {0} bytes")]
+    BodyTooLarge(usize),
+    /// The content type is not one the scheme accepts.
+    #[error("content type must be {0}")]
+    UnsupportedMediaType(&'static str),
+    /// The request's headers exceed the count or size limit.
+    #[error("request headers exceed the limit ({0})")]
+    HeadersTooLarge(&'static str),
+    /// The event was already accepted within the replay window.
+    #[error("event was already accepted")]
+    Replay,
+    /// The gateway's configuration is broken; nothing is accepted until it is fixed.
+    #[error("gateway configuration is invalid: {0}")]
+    ConfigInvalid(String),
+    /// The durable queue refused the event; the provider should retry.
+    #[error("the event queue is unavailable; retry later")]
+    QueueUnavailable,
+    /// Admin API: missing or wrong bearer token.
+    #[error("missing or invalid admin token")]
+    Unauthorized,
+    /// Admin API: no such item.
+    #[error("not found")]
+    NotFound,
+}
+
+impl Rejection {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownRoute => "unknown_route",
+            Self::MethodNotAllowed(..) => "method_not_allowed",
+            Self::MissingHeader(_) => "missing_header",
+            Self::DuplicateHeader(_) => "duplicate_header",
+            Self::MalformedHeader(..) => "malformed_header",
+            Self::MalformedSignature(..) => "malformed_signature",
+            Self::SignatureMismatch => "signature_mismatch",
+            Self::UnknownKeyId => "unknown_key_id",
+            Self::StaleTimestamp(_) => "stale_timestamp",
+            Self::DecryptionFailed => "decryption_failed",
+            Self::MalformedBody(_) => "malformed_body",
+            Self::UnsupportedPayload(_) => "unsupported_payload",
+            Self::BodyTooLarge(_) => "body_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::HeadersTooLarge(_) => "headers_too_large",
+            Self::Replay => "replay",
+            Self::ConfigInvalid(_) => "config_invalid",
+            Self::QueueUnavailable => "queue_unavailable",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound => "not_found",
+        }
+    }
+
+    /// The HTTP status. 4xx tells providers not to retry a hopeless request (Everifin
+    /// stops on 4xx); 5xx only where a retry can succeed or the operator must act.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::UnknownRoute | Self::NotFound => 404,
+            Self::MethodNotAllowed(..) => 405,
+            Self::MissingHeader(_)
+            | Self::SignatureMismatch
+            | Self::MalformedSignature(..)
+            | Self::UnknownKeyId
+            | Self::DecryptionFailed
+            | Self::Unauthorized => 401,
+            Self::DuplicateHeader(_)
+            | Self::MalformedHeader(..)
+            | Self::MalformedBody(_)
+            | Self::UnsupportedPayload(_) => 400,
+            Self::StaleTimestamp(_) => 408,
+            Self::Replay => 409,
+            Self::BodyTooLarge(_) => 413,
+            Self::UnsupportedMediaType(_) => 415,
+            Self::HeadersTooLarge(_) => 431,
+            Self::ConfigInvalid(_) => 500,
+            Self::QueueUnavailable => 503,
+        }
+    }
+
+    /// The JSON error body `{"error":{"code","message"}}`.
+    pub fn body(&self) -> String {
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            code: &'a str,
+            message: String,
+        }
+        #[derive(Serialize)]
+        struct Outer<'a> {
+            error: Inner<'a>,
+        }
+        serde_json::to_string(&Outer {
+            error: Inner {
+                code: self.code(),
+                message: self.to_string(),
+            },
+        })
+        .unwrap_or_else(|_| String::from(r#"{"error":{"code":"internal","message":"internal"}}"#))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_is_stable_json() {
+        let body = Rejection::SignatureMismatch.body();
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(v["error"]["code"], "signature_mismatch");
+        assert_eq!(Rejection::SignatureMismatch.status(), 401);
+        assert_eq!(Rejection::StaleTimestamp(300).status(), 408);
+        assert_eq!(Rejection::BodyTooLarge(10).status(), 413);
+    }
+}

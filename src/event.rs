@@ -1,0 +1,216 @@
+//! The normalized event: a CloudEvents 1.0 envelope around payment fields every provider
+//! maps into, with the provider's original payload kept verbatim in `data.raw`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+/// The shared status vocabulary. Every provider maps its own statuses into these, so an
+/// origin handles one set of cases whatever the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Started, waiting for the payer or the provider.
+    Pending,
+    /// Authorized, not yet captured.
+    Authorized,
+    /// Money has moved: paid, captured, booked.
+    Succeeded,
+    /// Declined, refused, errored or expired.
+    Failed,
+    /// Cancelled or abandoned before completion.
+    Cancelled,
+    /// Refunded, fully or partly.
+    Refunded,
+    /// Disputed by the payer.
+    Chargeback,
+    /// Not a payment status we know, or not a payment event; see `provider_event_type`.
+    Unknown,
+}
+
+impl Status {
+    /// The word used in `type` (`payment.<word>`) and `data.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Authorized => "authorized",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+            Self::Chargeback => "chargeback",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// Payment fields of the normalized event. Absent facts are `null`, never guessed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PaymentData {
+    /// The provider's id of the payment / transaction.
+    pub payment_id: Option<String>,
+    /// The merchant's own order reference, as sent to the provider.
+    pub merchant_reference: Option<String>,
+    /// The shared status.
+    pub status: Status,
+    /// Amount in minor units (cents); integers only.
+    pub amount_minor: Option<i64>,
+    /// ISO 4217 alphabetic currency code.
+    pub currency: Option<String>,
+    /// Payment method as the provider names it (`card`, `mbway`...), lower-cased.
+    pub method: Option<String>,
+    /// The provider's own event or status name, for what the vocabulary flattens.
+    pub provider_event_type: Option<String>,
+    /// The provider's payload, verbatim JSON (form payloads as a JSON object of fields).
+    pub raw: Box<RawValue>,
+}
+
+/// A CloudEvents 1.0 structured-mode event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    /// Always `1.0`.
+    pub specversion: String,
+    /// The provider's event id, or a stable hash of the payload when it has none.
+    pub id: String,
+    /// `edgehook/<route path>`.
+    pub source: String,
+    /// `payment.<status>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When the provider says it happened (RFC 3339, UTC), else when it was received.
+    pub time: String,
+    /// Always `application/json`.
+    pub datacontenttype: String,
+    /// The provider module name (`worldline`, `sibs`...).
+    pub provider: String,
+    /// The payment fields.
+    pub data: PaymentData,
+}
+
+/// What a provider module extracts; the gateway completes it into an [`Event`].
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Provider event id, if it has one.
+    pub id: Option<String>,
+    /// Provider event time, already RFC 3339 UTC.
+    pub time: Option<String>,
+    /// The payment fields.
+    pub data: PaymentData,
+}
+
+impl Event {
+    /// Completes a draft: fills the envelope, the fallback id and time.
+    pub fn from_draft(
+        draft: Draft,
+        provider: &str,
+        route_path: &str,
+        payload: &[u8],
+        now_ms: i64,
+    ) -> Self {
+        let id = draft.id.unwrap_or_else(|| stable_id(provider, payload));
+        Self {
+            specversion: "1.0".into(),
+            id,
+            source: format!("edgehook{route_path}"),
+            kind: format!("payment.{}", draft.data.status.as_str()),
+            time: draft.time.unwrap_or_else(|| rfc3339_from_ms(now_ms)),
+            datacontenttype: "application/json".into(),
+            provider: provider.into(),
+            data: draft.data,
+        }
+    }
+}
+
+/// A stable id for providers without one: the same payload always gets the same id, so
+/// retries dedup at the edge and at the origin.
+pub fn stable_id(provider: &str, payload: &[u8]) -> String {
+    let digest = Sha256::digest(payload);
+    format!("{provider}-{}", hex::encode(&digest[..16]))
+}
+
+/// Wraps JSON text as a raw value, or the text as a JSON string when it is not JSON.
+pub fn raw_json(text: &str) -> Box<RawValue> {
+    RawValue::from_string(text.to_owned()).unwrap_or_else(|_| {
+        let quoted = serde_json::to_string(text).unwrap_or_else(|_| "null".into());
+        RawValue::from_string(quoted).unwrap_or_else(|_| null_raw())
+    })
+}
+
+/// A raw JSON value from anything serializable.
+pub fn raw_from<T: Serialize>(value: &T) -> Box<RawValue> {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|s| RawValue::from_string(s).ok())
+        .unwrap_or_else(null_raw)
+}
+
+fn null_raw() -> Box<RawValue> {
+    // "null" is valid JSON; this cannot fail, and if it ever did we still return a value.
+    RawValue::from_string("null".into()).unwrap_or_else(|_| Box::<RawValue>::default())
+}
+
+/// RFC 3339 UTC with milliseconds from Unix milliseconds.
+pub fn rfc3339_from_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".into())
+}
+
+/// Parses the timestamp forms providers send (RFC 3339, ISO 8601 with `+0100` offsets,
+/// naive UTC) and returns Unix milliseconds.
+pub fn parse_time_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(d.timestamp_millis());
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
+        if let Ok(d) = chrono::DateTime::parse_from_str(s, fmt) {
+            return Some(d.timestamp_millis());
+        }
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M%S"] {
+        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(d.and_utc().timestamp_millis());
+        }
+    }
+    None
+}
+
+/// Normalizes a provider timestamp to RFC 3339 UTC; `None` when unparseable.
+pub fn normalize_time(s: &str) -> Option<String> {
+    parse_time_ms(s).map(rfc3339_from_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert_eq!(
+            normalize_time("2017-02-02T11:24:14.040+0100").as_deref(),
+            Some("2017-02-02T10:24:14.040Z")
+        );
+        assert_eq!(
+            normalize_time("2024-05-07T14:49:55.887Z").as_deref(),
+            Some("2024-05-07T14:49:55.887Z")
+        );
+        assert_eq!(
+            normalize_time("20170129130025").as_deref(),
+            Some("2017-01-29T13:00:25.000Z")
+        );
+        assert_eq!(normalize_time("yesterday"), None);
+    }
+
+    #[test]
+    fn raw_json_keeps_bytes_or_quotes() {
+        assert_eq!(raw_json("{\"a\": 1}").get(), "{\"a\": 1}");
+        assert_eq!(raw_json("not json").get(), "\"not json\"");
+    }
+
+    #[test]
+    fn stable_id_is_stable() {
+        assert_eq!(stable_id("x", b"a"), stable_id("x", b"a"));
+        assert_ne!(stable_id("x", b"a"), stable_id("x", b"b"));
+    }
+}

@@ -1,0 +1,338 @@
+//! The pipeline: route → handshake → verify → decrypt → normalize → decision.
+//!
+//! Pure: a plain request and the configured routes in, a decision out. The platform
+//! adapter enqueues the delivery and only then sends the ack.
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{self, ConfigError, ForwardMode, Lookup, RouteSpec, Secrets};
+use crate::error::Rejection;
+use crate::event::Event;
+use crate::providers::{self, Check, Provider, Reply};
+use crate::request::Request;
+use crate::verify::{self, CryptoBackend};
+
+/// Header count limit: real providers send a few dozen at most.
+pub const MAX_HEADERS: usize = 100;
+/// Total header bytes limit (names + values).
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// A configured route, its provider and its forwarding settings.
+#[derive(Debug)]
+pub struct Route {
+    /// The route as configured.
+    pub spec: RouteSpec,
+    /// The provider module, holding its secrets.
+    pub provider: Box<dyn Provider>,
+    /// Decoded `whsec_` key that signs forwards to the origin.
+    pub origin_key: Option<OriginKey>,
+}
+
+/// The origin signing key; redacted in `Debug`.
+#[derive(Clone)]
+pub struct OriginKey(pub Vec<u8>);
+
+impl std::fmt::Debug for OriginKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginKey([redacted])")
+    }
+}
+
+impl Route {
+    /// The body size limit in bytes.
+    pub fn max_body(&self) -> usize {
+        self.spec.max_body_bytes.unwrap_or(config::DEFAULT_MAX_BODY)
+    }
+}
+
+/// All routes, indexed by path.
+#[derive(Debug)]
+pub struct Gateway {
+    routes: Vec<Route>,
+    index: HashMap<String, usize>,
+}
+
+/// An accepted event on its way to the origin: what the queue carries. Holds no secret.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Delivery {
+    /// The route path it arrived on (to find the signing key at forward time).
+    pub route: String,
+    /// The event id: the idempotency key (`webhook-id`).
+    pub id: String,
+    /// Provider name.
+    pub provider: String,
+    /// Where to forward; a leading `/` means a path on the gateway's own host.
+    pub origin: String,
+    /// Forward mode.
+    pub forward: ForwardMode,
+    /// The CloudEvent JSON.
+    pub event: String,
+    /// The verified (decrypted) payload, UTF-8 or base64 per `payload_base64`.
+    pub payload: String,
+    /// Whether `payload` is base64 (non-UTF-8 bodies).
+    #[serde(default)]
+    pub payload_base64: bool,
+    /// The payload's content type.
+    pub payload_type: String,
+    /// When the gateway accepted it (Unix ms).
+    pub accepted_at_ms: i64,
+    /// Origin request timeout.
+    pub timeout_ms: u64,
+    /// Attempts before dead-lettering.
+    pub max_retries: u32,
+    /// First retry delay (seconds).
+    #[serde(default = "default_retry_base")]
+    pub retry_base_s: u32,
+    /// Retry delay cap (seconds).
+    #[serde(default = "default_retry_max")]
+    pub retry_max_s: u32,
+    /// Delivery attempts made so far.
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+fn default_retry_base() -> u32 {
+    config::DEFAULT_RETRY_BASE_S
+}
+
+fn default_retry_max() -> u32 {
+    config::DEFAULT_RETRY_MAX_S
+}
+
+impl Delivery {
+    /// The payload bytes.
+    pub fn payload_bytes(&self) -> Vec<u8> {
+        if self.payload_base64 {
+            STANDARD.decode(&self.payload).unwrap_or_default()
+        } else {
+            self.payload.as_bytes().to_vec()
+        }
+    }
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// Answer the provider's endpoint verification.
+    Handshake(Reply),
+    /// Enqueue `delivery`, then send `ack`.
+    Accept {
+        /// The provider's expected acknowledgement.
+        ack: Reply,
+        /// The event to enqueue.
+        delivery: Box<Delivery>,
+        /// Label of the key that matched (key id or position), for the log.
+        key: String,
+    },
+    /// Turn the request away.
+    Reject(Rejection),
+}
+
+impl Decision {
+    /// The response to send (for `Accept`, once the event is queued).
+    pub fn reply(&self) -> Reply {
+        match self {
+            Self::Handshake(r) => r.clone(),
+            Self::Accept { ack, .. } => ack.clone(),
+            Self::Reject(r) => Reply::rejection(r),
+        }
+    }
+
+    /// Stable outcome code for the log line.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Handshake(_) => "handshake",
+            Self::Accept { .. } => "accepted",
+            Self::Reject(r) => r.code(),
+        }
+    }
+}
+
+impl Gateway {
+    /// Parses `EDGEHOOK_ROUTES` and resolves every secret binding through `lookup`.
+    pub fn from_config(routes_json: &str, lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let specs = config::parse_routes(routes_json)?;
+        let mut routes = Vec::with_capacity(specs.len());
+        let mut index = HashMap::with_capacity(specs.len());
+        for (i, spec) in specs.into_iter().enumerate() {
+            let secrets = Secrets::new(i, lookup);
+            let factory = providers::factory(&spec.provider).ok_or_else(|| {
+                ConfigError::new(format!("routes[{i}].provider"), "unknown provider")
+            })?;
+            let provider = factory(&spec, &secrets)?;
+            let origin_key = match &spec.origin_secret {
+                None => None,
+                Some(name) => {
+                    let lines =
+                        secrets.resolve("origin_secret", std::slice::from_ref(name), true)?;
+                    let key = lines.first().and_then(|l| decode_whsec(l)).ok_or_else(|| {
+                        ConfigError::new(
+                            secrets.at("origin_secret"),
+                            format!("{name} must be whsec_ followed by base64"),
+                        )
+                    })?;
+                    Some(OriginKey(key))
+                }
+            };
+            index.insert(spec.path.clone(), i);
+            routes.push(Route {
+                spec,
+                provider,
+                origin_key,
+            });
+        }
+        Ok(Self { routes, index })
+    }
+
+    /// The route for a path (a trailing slash is tolerated).
+    pub fn route(&self, path: &str) -> Option<&Route> {
+        let p = if path.len() > 1 {
+            path.strip_suffix('/').unwrap_or(path)
+        } else {
+            path
+        };
+        self.index.get(p).and_then(|&i| self.routes.get(i))
+    }
+
+    /// All routes.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// Runs the pipeline on one request.
+    pub fn handle(&self, req: &Request, crypto: &dyn CryptoBackend) -> Decision {
+        match self.try_handle(req, crypto) {
+            Ok(d) => d,
+            Err(r) => Decision::Reject(r),
+        }
+    }
+
+    fn try_handle(&self, req: &Request, crypto: &dyn CryptoBackend) -> Result<Decision, Rejection> {
+        let route = self.route(&req.path).ok_or(Rejection::UnknownRoute)?;
+        check_header_limits(req)?;
+        let provider = route.provider.as_ref();
+        match req.method.as_str() {
+            "POST" => {}
+            "GET" | "HEAD" => {
+                return match provider.handshake(req) {
+                    Some(r) => r.map(Decision::Handshake),
+                    None => Err(Rejection::MethodNotAllowed(req.method.clone(), "POST")),
+                };
+            }
+            _ => {
+                let allow = if provider.handshake(req).is_some() {
+                    "GET, POST"
+                } else {
+                    "POST"
+                };
+                return Err(Rejection::MethodNotAllowed(req.method.clone(), allow));
+            }
+        }
+        if req.body.len() > route.max_body() {
+            return Err(Rejection::BodyTooLarge(route.max_body()));
+        }
+        let media = req.media_type();
+        let accepted_types = provider.media_types();
+        if !media.is_empty() && !accepted_types.contains(&media.as_str()) {
+            return Err(Rejection::UnsupportedMediaType(
+                accepted_types
+                    .first()
+                    .copied()
+                    .unwrap_or("application/json"),
+            ));
+        }
+
+        let auth = provider.authenticate(req)?;
+        let (key_index, plaintext) = match &auth.check {
+            Check::Mac(mac) => (mac.verify(crypto)?, None),
+            Check::Decrypt(d) => {
+                let (i, p) = d.decrypt(crypto)?;
+                (i, Some(p))
+            }
+        };
+        if let Some(ts) = auth.signed_at {
+            verify::check_tolerance(ts, req.now_s(), provider.tolerance_s())?;
+        }
+        let key = auth
+            .key_labels
+            .get(key_index)
+            .cloned()
+            .unwrap_or_else(|| key_index.to_string());
+        let payload: &[u8] = plaintext.as_deref().unwrap_or(&req.body);
+        let accepted = provider.accept(payload, req)?;
+        let event = Event::from_draft(
+            accepted.draft,
+            provider.name(),
+            &route.spec.path,
+            payload,
+            req.now_ms,
+        );
+        let event_json = serde_json::to_string(&event)
+            .map_err(|e| Rejection::MalformedBody(format!("cannot serialize event: {e}")))?;
+        let (payload_text, payload_base64) = match std::str::from_utf8(payload) {
+            Ok(s) => (s.to_owned(), false),
+            Err(_) => (STANDARD.encode(payload), true),
+        };
+        let payload_type = if plaintext.is_some() {
+            "application/json".to_owned()
+        } else {
+            req.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| "application/octet-stream".into())
+        };
+        let delivery = Delivery {
+            route: route.spec.path.clone(),
+            id: event.id,
+            provider: provider.name().to_owned(),
+            origin: route.spec.origin.clone(),
+            forward: route.spec.forward,
+            event: event_json,
+            payload: payload_text,
+            payload_base64,
+            payload_type,
+            accepted_at_ms: req.now_ms,
+            timeout_ms: route.spec.timeout_ms.unwrap_or(config::DEFAULT_TIMEOUT_MS),
+            max_retries: route
+                .spec
+                .max_retries
+                .unwrap_or(config::DEFAULT_MAX_RETRIES),
+            retry_base_s: route
+                .spec
+                .retry_base_s
+                .unwrap_or(config::DEFAULT_RETRY_BASE_S),
+            retry_max_s: route
+                .spec
+                .retry_max_s
+                .unwrap_or(config::DEFAULT_RETRY_MAX_S),
+            attempt: 0,
+        };
+        Ok(Decision::Accept {
+            ack: accepted.ack,
+            delivery: Box::new(delivery),
+            key,
+        })
+    }
+}
+
+fn check_header_limits(req: &Request) -> Result<(), Rejection> {
+    if req.headers.len() > MAX_HEADERS {
+        return Err(Rejection::HeadersTooLarge("too many headers"));
+    }
+    let total: usize = req.headers.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if total > MAX_HEADER_BYTES {
+        return Err(Rejection::HeadersTooLarge("headers too large"));
+    }
+    Ok(())
+}
+
+/// Decodes a Standard Webhooks `whsec_<base64>` secret to its key bytes.
+pub fn decode_whsec(s: &str) -> Option<Vec<u8>> {
+    let b64 = s.trim().strip_prefix("whsec_")?;
+    verify::decode_b64(b64).filter(|k| !k.is_empty())
+}

@@ -1,0 +1,22 @@
+#![doc = "edgehook: payment-provider webhooks verified, decrypted, normalized and forwarded at the edge."]
+#![doc = ""]
+#![doc = "The core (`config`, `request`, `verify`, `providers`, `event`, `gateway`, `forward`) is"]
+#![doc = "pure Rust and knows nothing of Workers or the browser; `worker` and `browser` are thin"]
+#![doc = "adapters behind cargo features."]
+
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod forward;
+pub mod gateway;
+pub mod money;
+pub mod providers;
+pub mod request;
+pub mod verify;
+
+#[cfg(feature = "worker")]
+mod worker;
+
+pub use error::Rejection;
+pub use gateway::{Decision, Delivery, Gateway};
+pub use request::Request;

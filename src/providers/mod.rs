@@ -1,0 +1,133 @@
+//! One module per provider, all of the same shape, and the registry that names them.
+//!
+//! Each module says: what it reads (headers, body form), what it checks (builds a
+//! [`MacCheck`] or [`DecryptCheck`]; the computation happens elsewhere), what it
+//! acknowledges, and how the payload maps to the normalized event.
+
+use crate::config::{ConfigError, RouteSpec, Secrets};
+use crate::error::Rejection;
+use crate::event::Draft;
+use crate::request::Request;
+use crate::verify::{DecryptCheck, MacCheck};
+
+pub mod worldline;
+
+/// A response the gateway sends now (handshake, ack or rejection).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Content type of `body`.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: String,
+}
+
+impl Reply {
+    /// A JSON reply.
+    pub fn json(status: u16, body: String) -> Self {
+        Self {
+            status,
+            content_type: "application/json",
+            body,
+        }
+    }
+    /// A plain-text reply.
+    pub fn text(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: body.into(),
+        }
+    }
+    /// The JSON rejection body.
+    pub fn rejection(r: &Rejection) -> Self {
+        Self::json(r.status(), r.body())
+    }
+}
+
+/// What must be checked before the payload is trusted.
+#[derive(Debug, Clone)]
+pub enum Check<'a> {
+    /// A signature over (part of) the request.
+    Mac(MacCheck<'a>),
+    /// An authenticated encryption to open; the plaintext is the payload.
+    Decrypt(DecryptCheck<'a>),
+}
+
+/// The result of reading a request's authentication material.
+#[derive(Debug, Clone)]
+pub struct Auth<'a> {
+    /// The check to run.
+    pub check: Check<'a>,
+    /// The signed timestamp (Unix seconds), checked against the route's tolerance only
+    /// after the signature verified, so an unsigned sender learns nothing about the clock.
+    pub signed_at: Option<i64>,
+    /// A label for each candidate key (key id, binding index), for logs and the explainer.
+    pub key_labels: Vec<String>,
+}
+
+/// An authenticated payload accepted by the provider module.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// The normalized fields.
+    pub draft: Draft,
+    /// The acknowledgement the provider expects, sent once the event is queued.
+    pub ack: Reply,
+}
+
+/// A configured provider on one route.
+pub trait Provider: Send + Sync + std::fmt::Debug {
+    /// The registry name (`worldline`, `sibs`...).
+    fn name(&self) -> &'static str;
+    /// Media types accepted on event POSTs (parameters ignored). A missing
+    /// `Content-Type` is tolerated; a different one is rejected with 415.
+    fn media_types(&self) -> &'static [&'static str];
+    /// Answers an endpoint-verification request (GET), if the provider has one.
+    fn handshake(&self, _req: &Request) -> Option<Result<Reply, Rejection>> {
+        None
+    }
+    /// Reads the signature material and prepares the check.
+    fn authenticate<'a>(&'a self, req: &'a Request) -> Result<Auth<'a>, Rejection>;
+    /// Parses the authenticated payload (the body, or the SIBS plaintext), validates
+    /// it and maps it to the normalized event and the ack.
+    fn accept(&self, payload: &[u8], req: &Request) -> Result<Accepted, Rejection>;
+    /// The route's replay tolerance in seconds, for schemes with signed timestamps.
+    fn tolerance_s(&self) -> u64 {
+        0
+    }
+}
+
+/// Builds a provider from its route spec and resolved secrets.
+pub type Factory = fn(&RouteSpec, &Secrets) -> Result<Box<dyn Provider>, ConfigError>;
+
+/// The registry: one line per provider.
+pub const REGISTRY: &[(&str, Factory)] = &[("worldline", worldline::configure)];
+
+/// Looks a provider up by its config name.
+pub fn factory(name: &str) -> Option<Factory> {
+    REGISTRY.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
+/// Parses a JSON payload, with a rejection naming what is wrong.
+pub fn parse_json(payload: &[u8]) -> Result<serde_json::Value, Rejection> {
+    serde_json::from_slice(payload)
+        .map_err(|e| Rejection::MalformedBody(format!("invalid JSON: {e}")))
+}
+
+/// A string field at a JSON pointer, if present and a string (numbers are stringified).
+pub fn str_at(v: &serde_json::Value, pointer: &str) -> Option<String> {
+    match v.pointer(pointer)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The default JSON ack for providers that accept any 2xx.
+pub fn ok_ack(event_id: &str) -> Reply {
+    Reply::json(
+        200,
+        serde_json::json!({"status": "accepted", "id": event_id}).to_string(),
+    )
+}

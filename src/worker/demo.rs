@@ -1,0 +1,72 @@
+//! The demo origin sink (`/__demo/origin`): what `npm start` forwards to, so a newcomer
+//! sees a signed event arrive without running a server of their own. It checks the
+//! Standard Webhooks signature with the routes' origin keys, like a real origin would.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+use worker::{console_log, Env, Method, Request, Response};
+
+use crate::forward;
+use crate::verify::RustCrypto;
+
+thread_local! {
+    static RECEIVED: RefCell<VecDeque<serde_json::Value>> = const { RefCell::new(VecDeque::new()) };
+}
+
+const KEEP: usize = 50;
+
+/// Handles `/__demo/origin`: POST stores, GET lists.
+pub async fn handle(mut req: Request, env: &Env) -> worker::Result<Response> {
+    if req.path() != "/__demo/origin" {
+        return super::reject(&crate::Rejection::NotFound);
+    }
+    if req.method() == Method::Get {
+        let items: Vec<serde_json::Value> = RECEIVED.with(|r| r.borrow().iter().cloned().collect());
+        return Response::from_json(&serde_json::json!({ "received": items }));
+    }
+    let header = |n: &str| req.headers().get(n).ok().flatten().unwrap_or_default();
+    let (id, ts, sig) = (
+        header("webhook-id"),
+        header("webhook-timestamp"),
+        header("webhook-signature"),
+    );
+    let content_type = header("content-type");
+    let body = req.bytes().await?;
+    let gw = super::config(env);
+    let keys: Vec<Vec<u8>> = match gw.as_ref() {
+        Ok(g) => g
+            .routes()
+            .iter()
+            .filter_map(|r| r.origin_key.as_ref().map(|k| k.0.clone()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let signature = if sig.is_empty() {
+        "unsigned"
+    } else if keys.iter().any(|k| {
+        let expected = forward::sign(k, &id, &ts, &body, &RustCrypto);
+        sig.split(' ').any(|s| s == expected)
+    }) {
+        "valid"
+    } else {
+        "INVALID"
+    };
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let parsed =
+        serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text));
+    console_log!(
+        "[demo origin] received webhook-id={id} signature={signature} content-type={content_type}"
+    );
+    RECEIVED.with(|r| {
+        let mut r = r.borrow_mut();
+        r.push_front(serde_json::json!({
+            "webhook-id": id,
+            "signature": signature,
+            "content-type": content_type,
+            "body": parsed,
+        }));
+        r.truncate(KEEP);
+    });
+    Response::from_json(&serde_json::json!({ "ok": true, "signature": signature }))
+}

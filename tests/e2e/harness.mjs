@@ -1,0 +1,106 @@
+// Shared e2e harness: the real built worker (build/index.js + wasm) in workerd through
+// in-process miniflare, and a real local origin HTTP server on loopback.
+import http from 'node:http';
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { Webhook } from 'standardwebhooks';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const ORIGIN_SECRET = 'whsec_' + Buffer.from('e2e-origin-signing-key-0123456789').toString('base64');
+
+/** A local origin that records every request; `behave(req, body)` may return {status, headers, delayMs}. */
+export async function startOrigin(behave = () => ({ status: 200 })) {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      const entry = { method: req.method, url: req.url, headers: req.headers, body: body.toString('utf8'), at: Date.now() };
+      const b = (await behave(entry)) || { status: 200 };
+      if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
+      entry.status = b.status ?? 200;
+      received.push(entry);
+      if (res.destroyed) return;
+      res.writeHead(entry.status, { 'content-type': 'text/plain', ...(b.headers || {}) });
+      res.end('ok');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url,
+    received,
+    /** Requests the origin answered with 2xx. */
+    delivered: () => received.filter((e) => e.status >= 200 && e.status < 300),
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
+}
+
+/** Starts the built worker with the given routes and secret bindings. */
+export async function startGateway({ routes, secrets = {}, queue = true, kv = true, routesRaw, log } = {}) {
+  const bindings = { ...secrets };
+  if (routesRaw !== undefined) bindings.EDGEHOOK_ROUTES = routesRaw;
+  else if (routes) bindings.EDGEHOOK_ROUTES = JSON.stringify(routes);
+  const logs = [];
+  const opts = {
+    modules: true,
+    scriptPath: path.join(root, 'build/index.js'),
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+    ],
+    compatibilityDate: '2026-04-20',
+    bindings,
+    port: 0,
+    host: '127.0.0.1',
+    handleRuntimeStdio(stdout, stderr) {
+      for (const s of [stdout, stderr]) s.on('data', (d) => { const t = d.toString(); logs.push(t); if (log) process.stderr.write(t); });
+    },
+  };
+  if (queue) {
+    opts.queueProducers = { EDGEHOOK_QUEUE: { queueName: 'edgehook-events' } };
+    opts.queueConsumers = {
+      'edgehook-events': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 10, deadLetterQueue: 'edgehook-events-dead' },
+      'edgehook-events-dead': { maxBatchSize: 10, maxBatchTimeout: 0 },
+    };
+  }
+  if (kv) opts.kvNamespaces = { EDGEHOOK_KV: 'edgehook-kv' };
+  const mf = new Miniflare(opts);
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  return { mf, url, logs, dispose: () => mf.dispose() };
+}
+
+/** Polls `fn` until it returns truthy or `ms` elapse. */
+export async function waitFor(fn, ms = 10000, step = 50) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, step));
+  }
+}
+
+/** Verifies a forwarded request with the standardwebhooks library, as an origin would. */
+export function verifyForward(entry, secret = ORIGIN_SECRET) {
+  const wh = new Webhook(secret);
+  return wh.verify(entry.body, {
+    'webhook-id': entry.headers['webhook-id'],
+    'webhook-timestamp': entry.headers['webhook-timestamp'],
+    'webhook-signature': entry.headers['webhook-signature'],
+  });
+}
+
+export const hmac = (alg, key, data, enc) => crypto.createHmac(alg, key).update(data).digest(enc);
+
+export async function post(url, body, headers = {}) {
+  const res = await fetch(url, { method: 'POST', body, headers });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, text, json, headers: res.headers };
+}
