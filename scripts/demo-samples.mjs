@@ -1,22 +1,10 @@
-// Sample requests per provider, signed or encrypted with the demo secrets (.dev.vars).
+// Sample requests per provider, signed or encrypted with the demo secrets (.dev.vars),
+// independently of the Rust code (node:crypto). One file per provider in samples/.
 // Used by `npm run demo:send` and by the e2e tests.
-import crypto from 'node:crypto';
+import fs from 'node:fs';
 
-const hmac = (alg, key, data, enc) => crypto.createHmac(alg, key).update(data).digest(enc);
-
-export const samples = {
-  worldline: {
-    name: 'worldline',
-    path: '/hooks/worldline',
-    build(vars) {
-      const [keyId, ...rest] = vars.DEMO_WORLDLINE_KEYS.split('\n')[0].split(':');
-      const secret = rest.join(':');
-      const id = crypto.randomUUID();
-      const body = JSON.stringify({
-        apiVersion: 'v1', id, created: new Date().toISOString(), merchantId: 'demo-merchant', type: 'payment.paid',
-        payment: { id: 'pay_' + id.slice(0, 8), status: 'PAID', paymentOutput: { amountOfMoney: { amount: 1999, currencyCode: 'EUR' }, references: { merchantReference: 'order-1001' }, paymentMethod: 'card' } },
-      });
-      return { id, body, headers: { 'content-type': 'application/json', 'X-GCS-Signature': hmac('sha256', secret, body, 'base64'), 'X-GCS-KeyId': keyId } };
-    },
-  },
-};
+const dir = new URL('./samples/', import.meta.url);
+export const samples = {};
+for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()) {
+  samples[f.replace(/\.mjs$/, '')] = (await import(new URL(f, dir))).default;
+}

@@ -181,3 +181,31 @@ fn stripping_cr_breaks_signature() {
     );
     assert_eq!(outcome(&d), "signature_mismatch");
 }
+
+#[test]
+fn sign_then_verify_round_trip() {
+    use edgehook::providers::SignInput;
+    use edgehook::verify::RustCrypto;
+    let gw = gateway("worldline", &["dummy-key-id:hello+world"], "");
+    let body = read_vector("worldline/worldline-payment-valid-body.json");
+    let route = gw.route("/h").expect("route");
+    let signed = route
+        .provider
+        .sign(
+            &SignInput {
+                payload: &body,
+                now_s: NOW / 1000,
+                nonce: [0; 12],
+            },
+            &RustCrypto,
+        )
+        .expect("sign");
+    // Same bytes as the SDK's published signature.
+    assert!(signed.headers.contains(&(
+        "X-GCS-Signature".into(),
+        "2S7doBj/GnJnacIjSJzr5fxGM5xmfQyFAwxv1I53ZEk=".into()
+    )));
+    let mut req = Request::new("POST", "/h", NOW).body(signed.body);
+    req.headers = signed.headers;
+    assert_eq!(outcome(&run(&gw, &req)), "accepted");
+}

@@ -8,7 +8,7 @@ use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::Draft;
 use crate::request::Request;
-use crate::verify::{DecryptCheck, MacCheck};
+use crate::verify::{CryptoBackend, DecryptCheck, MacCheck};
 
 pub mod worldline;
 
@@ -65,6 +65,31 @@ pub struct Auth<'a> {
     pub signed_at: Option<i64>,
     /// A label for each candidate key (key id, binding index), for logs and the explainer.
     pub key_labels: Vec<String>,
+    /// What was read and how it parsed, step by step, for the browser explainer
+    /// (`("X-GCS-KeyId", "dummy-key-id")`, `("Signature ts", "2024-05-07T14:49:55.887Z")`).
+    /// Never secrets; received signatures are fine (the sender already has them).
+    pub parsed: Vec<(String, String)>,
+}
+
+/// Input to [`Provider::sign`]: what a test request should carry.
+#[derive(Debug, Clone)]
+pub struct SignInput<'a> {
+    /// The payload: JSON body (Lyra REST: the `kr-answer`; Lyra form: the
+    /// form-encoded `vads_` fields without `signature`; SIBS: the plaintext).
+    pub payload: &'a [u8],
+    /// Signing time (Unix seconds).
+    pub now_s: i64,
+    /// Random bytes for schemes that need them (SIBS IV: first 12 bytes; message ids).
+    pub nonce: [u8; 12],
+}
+
+/// A request built by [`Provider::sign`]: headers and body to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// Headers, including `content-type`.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
 }
 
 /// An authenticated payload accepted by the provider module.
@@ -92,6 +117,10 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     /// Parses the authenticated payload (the body, or the SIBS plaintext), validates
     /// it and maps it to the normalized event and the ack.
     fn accept(&self, payload: &[u8], req: &Request) -> Result<Accepted, Rejection>;
+    /// Builds the request this provider would send for `input`, signed (or encrypted)
+    /// with the route's first configured secret. Serves the browser signer, the demo and
+    /// the sign-then-verify round-trip tests.
+    fn sign(&self, input: &SignInput<'_>, crypto: &dyn CryptoBackend) -> Result<Signed, Rejection>;
     /// The route's replay tolerance in seconds, for schemes with signed timestamps.
     fn tolerance_s(&self) -> u64 {
         0

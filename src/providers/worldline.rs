@@ -8,9 +8,11 @@
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, raw_json, Draft, PaymentData, Status};
-use crate::providers::{ok_ack, parse_json, str_at, Accepted, Auth, Check, Provider, Reply};
+use crate::providers::{
+    ok_ack, parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
+};
 use crate::request::Request;
-use crate::verify::{decode_b64, Algorithm, MacCheck};
+use crate::verify::{decode_b64, Algorithm, CryptoBackend, Encoding, MacCheck};
 
 const SIGNATURE: &str = "X-GCS-Signature";
 const KEY_ID: &str = "X-GCS-KeyId";
@@ -82,6 +84,23 @@ impl Provider for Worldline {
                 received: vec![received],
             }),
             signed_at: None,
+            parsed: vec![
+                (KEY_ID.to_owned(), key_id.to_owned()),
+                (SIGNATURE.to_owned(), sig.to_owned()),
+            ],
+        })
+    }
+
+    fn sign(&self, input: &SignInput<'_>, crypto: &dyn CryptoBackend) -> Result<Signed, Rejection> {
+        let (id, secret) = self.keys.first().ok_or(Rejection::UnknownKeyId)?;
+        let mac = crypto.mac(Algorithm::HmacSha256, secret.as_bytes(), &[input.payload]);
+        Ok(Signed {
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                (SIGNATURE.into(), Encoding::Base64.encode(&mac)),
+                (KEY_ID.into(), id.clone()),
+            ],
+            body: input.payload.to_vec(),
         })
     }
 
