@@ -7,4 +7,4 @@ export WASM_BINDGEN_BIN="$PWD/.tools/bin/wasm-bindgen"
 export ESBUILD_BIN="$PWD/node_modules/@esbuild/linux-x64/bin/esbuild"
 [ -x "$ESBUILD_BIN" ] || ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
 [ -x "$WASM_BINDGEN_BIN" ] || bash scripts/setup.sh
-exec "$PWD/.tools/bin/worker-build" --release --features worker
+exec "$PWD/.tools/bin/worker-build" --release --out-dir "${EDGEHOOK_BUILD_DIR:-build}" --features worker

@@ -48,7 +48,7 @@ export async function startGateway({ routes, secrets = {}, queue = true, kv = tr
   const logs = [];
   const opts = {
     modules: true,
-    scriptPath: path.join(root, 'build/index.js'),
+    scriptPath: path.resolve(root, process.env.EDGEHOOK_BUILD_DIR || 'build', 'index.js'),
     modulesRules: [
       { type: 'ESModule', include: ['**/*.js'] },
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
