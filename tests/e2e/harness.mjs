@@ -46,9 +46,11 @@ export async function startGateway({ routes, secrets = {}, queue = true, kv = tr
   if (routesRaw !== undefined) bindings.EDGEHOOK_ROUTES = routesRaw;
   else if (routes) bindings.EDGEHOOK_ROUTES = JSON.stringify(routes);
   const logs = [];
+  const buildDir = path.resolve(root, process.env.EDGEHOOK_BUILD_DIR || 'build');
   const opts = {
     modules: true,
-    scriptPath: path.resolve(root, process.env.EDGEHOOK_BUILD_DIR || 'build', 'index.js'),
+    scriptPath: path.join(buildDir, 'index.js'),
+    modulesRoot: buildDir,
     modulesRules: [
       { type: 'ESModule', include: ['**/*.js'] },
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
@@ -70,7 +72,13 @@ export async function startGateway({ routes, secrets = {}, queue = true, kv = tr
   }
   if (kv) opts.kvNamespaces = { EDGEHOOK_KV: 'edgehook-kv' };
   const mf = new Miniflare(opts);
-  const url = (await mf.ready).toString().replace(/\/$/, '');
+  let url;
+  try {
+    url = (await mf.ready).toString().replace(/\/$/, '');
+  } catch (e) {
+    process.stderr.write(logs.join(''));
+    throw e;
+  }
   return { mf, url, logs, dispose: () => mf.dispose() };
 }
 
