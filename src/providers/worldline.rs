@@ -5,6 +5,8 @@
 //! secret's UTF-8 bytes are the key, even when it looks like base64. Answers the endpoint
 //! verification GET by echoing `X-GCS-Webhooks-Endpoint-Verification`. Acks with 200.
 
+use std::borrow::Cow;
+
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, raw_json, Draft, PaymentData, Status};
@@ -79,7 +81,8 @@ impl Provider for Worldline {
             key_labels: vec![key_id.to_owned(); keys.len()],
             check: Check::Mac(MacCheck {
                 algorithm: Algorithm::HmacSha256,
-                content: vec![req.body.as_slice()],
+                content: vec![Cow::Borrowed(req.body.as_slice())],
+                append_key: false,
                 keys,
                 received: vec![received],
             }),

@@ -22,8 +22,9 @@ pub enum Algorithm {
     HmacSha512,
     /// HMAC-SHA-1 (legacy generic schemes, e.g. old GitHub `X-Hub-Signature`).
     HmacSha1,
-    /// Plain SHA-1 of `content || key`: Lyra's deprecated form-API signature.
-    Sha1KeySuffix,
+    /// Plain (unkeyed) SHA-1 of the content: Lyra's deprecated form-API signature, used
+    /// with [`crate::verify::MacCheck::append_key`] so the key is part of the content.
+    Sha1,
 }
 
 impl Algorithm {
@@ -33,14 +34,14 @@ impl Algorithm {
             Self::HmacSha256 => "HMAC-SHA-256",
             Self::HmacSha512 => "HMAC-SHA-512",
             Self::HmacSha1 => "HMAC-SHA-1",
-            Self::Sha1KeySuffix => "SHA-1(content + key)",
+            Self::Sha1 => "SHA-1",
         }
     }
 }
 
 /// Computes MACs and decrypts AEAD payloads.
 pub trait CryptoBackend {
-    /// The digest of the concatenated `parts` under `key`.
+    /// The digest of the concatenated `parts` under `key` (`key` unused by [`Algorithm::Sha1`]).
     fn mac(&self, alg: Algorithm, key: &[u8], parts: &[&[u8]]) -> Vec<u8>;
     /// AES-256-GCM decryption without AAD; `None` when the tag does not verify.
     fn aes256gcm_decrypt(
@@ -123,12 +124,11 @@ impl CryptoBackend for RustCrypto {
             Algorithm::HmacSha256 => hmac_parts::<Hmac<Sha256>>(key, parts),
             Algorithm::HmacSha512 => hmac_parts::<Hmac<Sha512>>(key, parts),
             Algorithm::HmacSha1 => hmac_parts::<Hmac<Sha1>>(key, parts),
-            Algorithm::Sha1KeySuffix => {
+            Algorithm::Sha1 => {
                 let mut h = Sha1::new();
                 for p in parts {
                     h.update(p);
                 }
-                h.update(key);
                 h.finalize().to_vec()
             }
         }

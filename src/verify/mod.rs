@@ -3,6 +3,8 @@
 
 pub mod crypto;
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
 use subtle::ConstantTimeEq;
@@ -17,8 +19,12 @@ pub use crypto::{Algorithm, CryptoBackend, RustCrypto};
 pub struct MacCheck<'a> {
     /// The keyed digest.
     pub algorithm: Algorithm,
-    /// The signed content, in pieces (avoids copying the body).
-    pub content: Vec<&'a [u8]>,
+    /// The signed content, in pieces: borrowed from the request where possible (the body
+    /// is never copied), owned where the scheme rewrites it (Lyra's `\/` unescaping).
+    pub content: Vec<Cow<'a, [u8]>>,
+    /// Lyra's form API signs `content + key`: when set, each key is appended to the
+    /// content before the digest (the key is then also the HMAC key, or unused for SHA-1).
+    pub append_key: bool,
     /// Candidate keys, in configuration order.
     pub keys: Vec<&'a [u8]>,
     /// Received signatures, already decoded from their wire encoding.
@@ -26,13 +32,21 @@ pub struct MacCheck<'a> {
 }
 
 impl MacCheck<'_> {
+    fn digest(&self, crypto: &dyn CryptoBackend, key: &[u8]) -> Vec<u8> {
+        let mut parts: Vec<&[u8]> = self.content.iter().map(|c| c.as_ref()).collect();
+        if self.append_key {
+            parts.push(key);
+        }
+        crypto.mac(self.algorithm, key, &parts)
+    }
+
     /// Index of the first key whose MAC equals one of the received signatures.
     /// Each comparison is constant-time; every key is tried so timing does not tell
     /// which key matched.
     pub fn verify(&self, crypto: &dyn CryptoBackend) -> Result<usize, Rejection> {
         let mut matched: Option<usize> = None;
         for (i, key) in self.keys.iter().enumerate() {
-            let mac = crypto.mac(self.algorithm, key, &self.content);
+            let mac = self.digest(crypto, key);
             let mut hit = subtle::Choice::from(0u8);
             for sig in &self.received {
                 hit |= mac.as_slice().ct_eq(sig.as_slice());
@@ -46,15 +60,15 @@ impl MacCheck<'_> {
 
     /// The MAC each key produces (for the explainer; never sent in a gateway response).
     pub fn computed(&self, crypto: &dyn CryptoBackend) -> Vec<Vec<u8>> {
-        self.keys
-            .iter()
-            .map(|k| crypto.mac(self.algorithm, k, &self.content))
-            .collect()
+        self.keys.iter().map(|k| self.digest(crypto, k)).collect()
     }
 
-    /// The signed content joined, for the explainer.
+    /// The signed content joined, for the explainer (without the appended key).
     pub fn content_bytes(&self) -> Vec<u8> {
-        self.content.concat()
+        self.content
+            .iter()
+            .flat_map(|c| c.iter().copied())
+            .collect()
     }
 }
 
@@ -158,7 +172,8 @@ mod tests {
         let good = RustCrypto.mac(Algorithm::HmacSha256, b"new", &[body]);
         let check = MacCheck {
             algorithm: Algorithm::HmacSha256,
-            content: vec![body],
+            content: vec![Cow::Borrowed(body)],
+            append_key: false,
             keys: vec![b"old".as_slice(), b"new".as_slice()],
             received: vec![vec![0u8; 32], good],
         };
@@ -176,11 +191,32 @@ mod tests {
         let good = RustCrypto.mac(Algorithm::HmacSha256, b"k", &[body]);
         let check = MacCheck {
             algorithm: Algorithm::HmacSha256,
-            content: vec![body],
+            content: vec![Cow::Borrowed(body)],
+            append_key: false,
             keys: vec![b"k".as_slice()],
             received: vec![good[..16].to_vec(), Vec::new()],
         };
         assert!(check.verify(&RustCrypto).is_err());
+    }
+
+    /// Lyra form API, published docs example: `values+...+key`, HMAC-SHA-256 and SHA-1.
+    #[test]
+    fn append_key_lyra_docs_vector() {
+        let content =
+            b"INTERACTIVE+5124+TEST+978+PAYMENT+SINGLE+12345678+20170129130025+123456+V2+"
+                .as_slice();
+        let mut check = MacCheck {
+            algorithm: Algorithm::HmacSha256,
+            content: vec![Cow::Borrowed(content)],
+            append_key: true,
+            keys: vec![b"1122334455667788".as_slice()],
+            received: vec![decode_b64("ycA5Do5tNvsnKdc/eP1bj2xa19z9q3iWPy9/rpesfS0=").expect("b64")],
+        };
+        assert_eq!(check.verify(&RustCrypto), Ok(0));
+        check.algorithm = Algorithm::Sha1;
+        check.received =
+            vec![hex::decode("59c96b34c74b9375c332b0b6a32e6deeec87de2b").expect("hex")];
+        assert_eq!(check.verify(&RustCrypto), Ok(0));
     }
 
     #[test]
