@@ -233,6 +233,7 @@ mod tests {
             retry_base_s: 10,
             retry_max_s: 3600,
             attempt,
+            spilled: false,
         }
     }
 

@@ -93,6 +93,9 @@ pub struct Delivery {
     /// Delivery attempts made so far.
     #[serde(default)]
     pub attempt: u32,
+    /// `event` and `payload` are kept in the KV store (too large for a queue message).
+    #[serde(default)]
+    pub spilled: bool,
 }
 
 fn default_retry_base() -> u32 {
@@ -311,6 +314,7 @@ impl Gateway {
                 .retry_max_s
                 .unwrap_or(config::DEFAULT_RETRY_MAX_S),
             attempt: 0,
+            spilled: false,
         };
         Ok(Decision::Accept {
             ack: accepted.ack,

@@ -1,23 +1,20 @@
 //! Cloudflare Workers adapter: turns runtime requests into core requests and core
 //! decisions into responses, queue sends and origin fetches. No webhook logic lives here.
 
+mod deliver;
 mod demo;
 mod store;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
 
-use futures_util::future::{select, Either};
 use serde::Serialize;
 use worker::{
-    console_error, console_log, event, js_sys, AbortController, Context, Delay, Env, Fetch,
-    Headers, MessageBatch, MessageExt, Method, QueueRetryOptionsBuilder, Request, RequestInit,
-    Response,
+    console_error, console_log, event, Context, Env, Headers, MessageBatch, Request, Response,
 };
 
 use crate::config::ConfigError;
-use crate::forward::{self, Attempt, Verdict};
+use crate::forward;
 use crate::gateway::{Decision, Delivery, Gateway};
 use crate::providers::Reply;
 use crate::verify::RustCrypto;
@@ -35,7 +32,6 @@ pub const ADMIN_TOKEN: &str = "EDGEHOOK_ADMIN_TOKEN";
 thread_local! {
     /// Parsed once per isolate: config is immutable for a deployment.
     static GATEWAY: RefCell<Option<Rc<Result<Gateway, ConfigError>>>> = const { RefCell::new(None) };
-    static WARNED_NO_QUEUE: RefCell<bool> = const { RefCell::new(false) };
 }
 
 fn gateway(env: &Env) -> Rc<Result<Gateway, ConfigError>> {
@@ -218,7 +214,7 @@ async fn handle_webhook(mut req: Request, env: Env, ctx: Context) -> worker::Res
                     console_error!("edgehook: dedup store unavailable, continuing without it: {e}")
                 }
             }
-            if let Err(rej) = enqueue(&env, &ctx, *delivery.clone()).await {
+            if let Err(rej) = deliver::enqueue(&env, &ctx, *delivery.clone()).await {
                 log(
                     route_path,
                     provider,
@@ -344,188 +340,9 @@ async fn read_request(
     })
 }
 
-/// Hands the delivery to the durable queue; without a queue binding, forwards inline as
-/// best effort (logged once per isolate).
-async fn enqueue(env: &Env, ctx: &Context, delivery: Delivery) -> Result<(), Rejection> {
-    match env.queue(QUEUE) {
-        Ok(queue) => queue.send(&delivery).await.map_err(|e| {
-            console_error!("edgehook: queue send failed for event {}: {e}", delivery.id);
-            Rejection::QueueUnavailable
-        }),
-        Err(_) => {
-            WARNED_NO_QUEUE.with(|w| {
-                if !*w.borrow() {
-                    console_log!(
-                        "edgehook: no {QUEUE} binding: forwarding inline, best effort (no retries)"
-                    );
-                    *w.borrow_mut() = true;
-                }
-            });
-            let env = env.clone();
-            ctx.wait_until(async move {
-                let (verdict, _) = attempt(&env, &delivery).await;
-                if verdict != Verdict::Delivered {
-                    console_error!(
-                        "edgehook: inline forward of {} failed: {verdict:?}",
-                        delivery.id
-                    );
-                }
-            });
-            Ok(())
-        }
-    }
-}
-
-/// One delivery attempt to the origin, bounded by the route's timeout.
-async fn attempt(env: &Env, delivery: &Delivery) -> (Verdict, String) {
-    let gw = gateway(env);
-    let key = gw
-        .as_ref()
-        .as_ref()
-        .ok()
-        .and_then(|g| g.route(&delivery.route))
-        .and_then(|r| r.origin_key.as_ref())
-        .map(|k| k.0.clone());
-    let now_s = now_ms() / 1000;
-    let out = forward::build(delivery, None, key.as_deref(), now_s, &RustCrypto);
-    let mut current = delivery.clone();
-    current.attempt += 1;
-    let result = send(&out, delivery.timeout_ms).await;
-    let jitter = js_sys::Math::random();
-    let verdict = forward::judge(&current, result, jitter);
-    (verdict, describe(result))
-}
-
-fn describe(a: Attempt) -> String {
-    match a {
-        Attempt::Status { status, .. } => format!("status {status}"),
-        Attempt::Timeout => "timeout".into(),
-        Attempt::NetworkError => "network error".into(),
-    }
-}
-
-async fn send(out: &forward::OriginRequest, timeout_ms: u64) -> Attempt {
-    let headers = Headers::new();
-    for (k, v) in &out.headers {
-        if headers.set(k, v).is_err() {
-            return Attempt::NetworkError;
-        }
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(js_sys::Uint8Array::from(out.body.as_slice()).into()));
-    let request = match Request::new_with_init(&out.url, &init) {
-        Ok(r) => r,
-        Err(_) => return Attempt::NetworkError,
-    };
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(request);
-    let send = Box::pin(fetch.send_with_signal(&signal));
-    let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
-    let outcome = match select(send, timer).await {
-        Either::Left((Ok(resp), _)) => {
-            let retry_after_s = resp
-                .headers()
-                .get("retry-after")
-                .ok()
-                .flatten()
-                .and_then(|v| forward::parse_retry_after(&v));
-            Attempt::Status {
-                status: resp.status_code(),
-                retry_after_s,
-            }
-        }
-        Either::Left((Err(_), _)) => Attempt::NetworkError,
-        Either::Right(_) => {
-            controller.abort();
-            Attempt::Timeout
-        }
-    };
-    outcome
-}
-
 #[event(queue)]
 async fn queue(batch: MessageBatch<Delivery>, env: Env, _ctx: Context) -> worker::Result<()> {
-    let dead_letter_batch = batch.queue().ends_with("-dead") || batch.queue().ends_with("-dlq");
-    let messages = match batch.messages() {
-        Ok(m) => m,
-        Err(e) => {
-            // Undecodable bodies: retry the batch rather than lose anything.
-            console_error!("edgehook: queue batch could not be decoded: {e}");
-            batch.retry_all();
-            return Ok(());
-        }
-    };
-    for msg in messages {
-        let delivery = msg.body().clone();
-        if dead_letter_batch {
-            match store::put_dead(&env, &delivery, "dead-lettered by the queue").await {
-                Ok(()) => msg.ack(),
-                Err(_) => msg.retry(),
-            }
-            continue;
-        }
-        let (verdict, what) = attempt(&env, &delivery).await;
-        let mut next = delivery.clone();
-        next.attempt += 1;
-        match verdict {
-            Verdict::Delivered => {
-                console_log!("{}", delivery_log(&next, "delivered", &what));
-                msg.ack();
-            }
-            Verdict::Retry(delay) => {
-                // Re-send with the attempt count so backoff and the give-up point survive
-                // isolate restarts; if that fails, let the queue redeliver the original.
-                console_log!("{}", delivery_log(&next, "retry", &what));
-                let queued = match env.queue(QUEUE) {
-                    Ok(q) => q
-                        .send(
-                            worker::MessageBuilder::new(next.clone())
-                                .delay_seconds(delay)
-                                .build(),
-                        )
-                        .await
-                        .is_ok(),
-                    Err(_) => false,
-                };
-                if queued {
-                    msg.ack();
-                } else {
-                    msg.retry_with_options(
-                        &QueueRetryOptionsBuilder::new()
-                            .with_delay_seconds(delay)
-                            .build(),
-                    );
-                }
-            }
-            Verdict::Dead(reason) => {
-                console_log!("{}", delivery_log(&next, "dead", &reason));
-                match store::put_dead(&env, &next, &reason).await {
-                    Ok(()) => msg.ack(),
-                    Err(e) => {
-                        console_error!("edgehook: dead-letter store failed for {}: {e}", next.id);
-                        msg.retry();
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn delivery_log(d: &Delivery, outcome: &str, detail: &str) -> String {
-    serde_json::json!({
-        "edgehook": "delivery",
-        "route": d.route,
-        "provider": d.provider,
-        "event_id": d.id,
-        "attempt": d.attempt,
-        "outcome": outcome,
-        "detail": detail,
-    })
-    .to_string()
+    deliver::consume(batch, env).await
 }
 
 /// Used by `store` to replay dead letters and by `demo`.

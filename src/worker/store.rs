@@ -32,6 +32,38 @@ pub async fn remember(env: &Env, d: &Delivery) -> worker::Result<()> {
     Ok(())
 }
 
+fn body_key(d: &Delivery) -> String {
+    format!("body:{}:{}", d.route, d.id)
+}
+
+/// Keeps a large delivery's event and payload in KV (the queue carries a reference).
+pub async fn put_body(env: &Env, d: &Delivery) -> worker::Result<()> {
+    let kv = env.kv(KV)?;
+    kv.put(&body_key(d), serde_json::to_string(d)?)?
+        .execute()
+        .await?;
+    Ok(())
+}
+
+/// Loads a spilled delivery in full, keeping the queue message's attempt count.
+pub async fn get_body(env: &Env, d: &Delivery) -> worker::Result<Option<Delivery>> {
+    let kv = env.kv(KV)?;
+    let Some(text) = kv.get(&body_key(d)).text().await? else {
+        return Ok(None);
+    };
+    let mut full: Delivery = serde_json::from_str(&text)?;
+    full.attempt = d.attempt;
+    full.spilled = false;
+    Ok(Some(full))
+}
+
+/// Drops a spilled body once delivered (best effort: a leftover only costs storage).
+pub async fn delete_body(env: &Env, d: &Delivery) {
+    if let Ok(kv) = env.kv(KV) {
+        let _ = kv.delete(&body_key(d)).await;
+    }
+}
+
 /// A dead letter as stored and listed.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DeadLetter {
@@ -51,6 +83,14 @@ fn dead_key(id: &str) -> String {
 /// so the queue's own dead-letter queue keeps it: nothing vanishes).
 pub async fn put_dead(env: &Env, d: &Delivery, reason: &str) -> worker::Result<()> {
     let kv = env.kv(KV)?;
+    // A spilled delivery is stored whole, so a replay does not depend on the body key.
+    let full;
+    let d = if d.spilled {
+        full = get_body(env, d).await?.unwrap_or_else(|| d.clone());
+        &full
+    } else {
+        d
+    };
     let letter = DeadLetter {
         delivery: d.clone(),
         reason: reason.to_owned(),
@@ -133,11 +173,15 @@ pub async fn admin(req: Request, env: &Env) -> worker::Result<Response> {
             Ok(q) => q,
             Err(_) => return super::reject(&Rejection::QueueUnavailable),
         };
-        if queue.send(&d).await.is_err() {
+        let message = match super::deliver::spill_if_large(env, d).await {
+            Ok(m) => m,
+            Err(r) => return super::reject(&r),
+        };
+        if queue.send(&message).await.is_err() {
             return super::reject(&Rejection::QueueUnavailable);
         }
         kv.delete(&dead_key(id)).await?;
-        return json(202, &serde_json::json!({ "replayed": d.id }));
+        return json(202, &serde_json::json!({ "replayed": id }));
     }
     super::reject(&Rejection::NotFound)
 }

@@ -41,7 +41,7 @@ export async function startOrigin(behave = () => ({ status: 200 })) {
 }
 
 /** Starts the built worker with the given routes and secret bindings. */
-export async function startGateway({ routes, secrets = {}, queue = true, kv = true, routesRaw, log } = {}) {
+export async function startGateway({ routes, secrets = {}, queue = true, kv = true, routesRaw, log, script = 'index.js' } = {}) {
   const bindings = { ...secrets };
   if (routesRaw !== undefined) bindings.EDGEHOOK_ROUTES = routesRaw;
   else if (routes) bindings.EDGEHOOK_ROUTES = JSON.stringify(routes);
@@ -49,7 +49,7 @@ export async function startGateway({ routes, secrets = {}, queue = true, kv = tr
   const buildDir = path.resolve(root, process.env.EDGEHOOK_BUILD_DIR || 'build');
   const opts = {
     modules: true,
-    scriptPath: path.join(buildDir, 'index.js'),
+    scriptPath: path.join(buildDir, script),
     modulesRoot: buildDir,
     modulesRules: [
       { type: 'ESModule', include: ['**/*.js'] },
@@ -96,11 +96,18 @@ export async function waitFor(fn, ms = 10000, step = 50) {
 /** Verifies a forwarded request with the standardwebhooks library, as an origin would. */
 export function verifyForward(entry, secret = ORIGIN_SECRET) {
   const wh = new Webhook(secret);
-  return wh.verify(entry.body, {
-    'webhook-id': entry.headers['webhook-id'],
-    'webhook-timestamp': entry.headers['webhook-timestamp'],
-    'webhook-signature': entry.headers['webhook-signature'],
-  });
+  try {
+    return wh.verify(entry.body, {
+      'webhook-id': entry.headers['webhook-id'],
+      'webhook-timestamp': entry.headers['webhook-timestamp'],
+      'webhook-signature': entry.headers['webhook-signature'],
+    });
+  } catch (e) {
+    // The library parses the payload as JSON only after the signature matched: a
+    // SyntaxError therefore means a valid signature over a non-JSON (form, raw) body.
+    if (e instanceof SyntaxError) return entry.body;
+    throw e;
+  }
 }
 
 export const hmac = (alg, key, data, enc) => crypto.createHmac(alg, key).update(data).digest(enc);
