@@ -8,6 +8,7 @@ mod store;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use futures_util::StreamExt;
 use serde::Serialize;
 use worker::{
     console_error, console_log, event, Context, Env, Headers, MessageBatch, Request, Response,
@@ -312,21 +313,31 @@ async fn read_request(
     for (k, v) in req.headers().entries() {
         headers.push((k, v));
     }
-    if let Some(len) = headers
+    let declared = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
-    {
-        if len > limit {
-            return Err(Rejection::BodyTooLarge(limit));
-        }
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(Rejection::BodyTooLarge(limit));
     }
+    let unreadable = |_| Rejection::MalformedBody("body could not be read".into());
     let body = if method == "GET" || method == "HEAD" || max_body.is_none() {
         Vec::new()
+    } else if declared.is_some() {
+        // Declared within the limit: one copy out of the runtime.
+        req.bytes().await.map_err(unreadable)?
     } else {
-        req.bytes()
-            .await
-            .map_err(|_| Rejection::MalformedBody("body could not be read".into()))?
+        // Chunked, no length: read piecewise and stop as soon as the limit is passed, so
+        // an endless body costs at most `limit` bytes of memory.
+        let mut stream = req.stream().map_err(unreadable)?;
+        let mut body = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            body.extend_from_slice(&chunk.map_err(unreadable)?);
+            if body.len() > limit {
+                return Err(Rejection::BodyTooLarge(limit));
+            }
+        }
+        body
     };
     if body.len() > limit {
         return Err(Rejection::BodyTooLarge(limit));
