@@ -24,3 +24,9 @@ log=$(mktemp); bash scripts/build-worker.sh >"$log" 2>&1 || { cat "$log" >&2; ex
 
 step "end-to-end: real worker in workerd + local origin (node:test)"
 node --test --test-concurrency=1 tests/e2e/
+
+step "browser tester: build www/pkg (wasm-bindgen --target web)"
+bash scripts/build-www.sh --no-site
+
+step "browser tests: the wasm API in Node + the page in headless Chromium"
+node --test --test-concurrency=1 tests/browser/

@@ -267,6 +267,22 @@ fn validate_spec(i: usize, s: &RouteSpec) -> Result<(), ConfigError> {
     if s.timeout_ms == Some(0) {
         return Err(ConfigError::new(at("timeout_ms"), "must be positive"));
     }
+    // Provider-specific options on another provider are a typo or a copy-paste slip:
+    // refuse them rather than silently ignore them.
+    let specific: [(&str, bool, &str); 4] = [
+        ("hmac_secrets", !s.hmac_secrets.is_empty(), "lyra-rest"),
+        ("ack_status_code", s.ack_status_code.is_some(), "sibs"),
+        ("signature", s.signature.is_some(), "lyra-form"),
+        ("scheme", s.scheme.is_some(), "generic-hmac"),
+    ];
+    for (field, present, provider) in specific {
+        if present && s.provider != provider {
+            return Err(ConfigError::new(
+                at(field),
+                format!("only applies to provider {provider}"),
+            ));
+        }
+    }
     if crate::providers::factory(&s.provider).is_none() {
         let known: Vec<&str> = crate::providers::REGISTRY.iter().map(|(n, _)| *n).collect();
         return Err(ConfigError::new(
@@ -318,6 +334,55 @@ mod tests {
         assert_eq!(e.at, "EDGEHOOK_ROUTES");
         let e = parse_routes("[]").expect_err("empty");
         assert_eq!(e.at, "EDGEHOOK_ROUTES");
+    }
+
+    #[test]
+    fn provider_specific_options_stay_on_their_provider() {
+        let e = parse_routes(&route(r#","scheme":{}"#)).expect_err("scheme on worldline");
+        assert_eq!(e.at, "routes[0].scheme");
+        let e = parse_routes(&route(r#","ack_status_code":"000""#)).expect_err("sibs option");
+        assert_eq!(e.at, "routes[0].ack_status_code");
+    }
+
+    /// The shipped JSON Schema and the parser must agree on the providers and fields.
+    #[test]
+    fn schema_matches_parser() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/edgehook.schema.json"))
+                .expect("schema");
+        let schema: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let route = &schema["$defs"]["route"]["properties"];
+        let mut names: Vec<&str> = route["provider"]["enum"]
+            .as_array()
+            .expect("enum")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let mut registry: Vec<&str> = crate::providers::REGISTRY.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        registry.sort_unstable();
+        assert_eq!(names, registry, "schema provider enum vs REGISTRY");
+        let fields: Vec<&str> = route
+            .as_object()
+            .expect("props")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let all = r#"{"path":"/p","provider":"worldline","origin":"/o","secrets":[],"hmac_secrets":[],"forward":"raw","origin_secret":"X","tolerance_s":1,"max_body_bytes":1,"timeout_ms":1,"max_retries":1,"retry_base_s":1,"retry_max_s":1,"ack_status_code":"200","signature":"sha1","scheme":{}}"#;
+        let parsed: serde_json::Value = serde_json::from_str(all).expect("json");
+        let mut parser_fields: Vec<&str> = parsed
+            .as_object()
+            .expect("obj")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut schema_fields = fields.clone();
+        parser_fields.sort_unstable();
+        schema_fields.sort_unstable();
+        assert_eq!(schema_fields, parser_fields);
+        // and the parser knows every one of them (deny_unknown_fields would name it)
+        let e = parse_routes(&format!("[{all}]")).expect_err("options on the wrong provider");
+        assert!(!e.reason.contains("unknown field"), "{e}");
     }
 
     #[test]

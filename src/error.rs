@@ -19,6 +19,11 @@ pub enum Rejection {
     /// A header the scheme needs is absent.
     #[error("missing required header {0}")]
     MissingHeader(&'static str),
+    /// A form field carrying the signature or its key selector is absent (Lyra's `signature`,
+    /// `kr-hash`). Same code as a missing header: the authentication material is missing,
+    /// only it travels in the body.
+    #[error("missing required form field {0}")]
+    MissingField(&'static str),
     /// A header is present more than once where exactly one is allowed.
     #[error("header {0} must appear exactly once")]
     DuplicateHeader(&'static str),
@@ -79,7 +84,7 @@ impl Rejection {
         match self {
             Self::UnknownRoute => "unknown_route",
             Self::MethodNotAllowed(..) => "method_not_allowed",
-            Self::MissingHeader(_) => "missing_header",
+            Self::MissingHeader(_) | Self::MissingField(_) => "missing_header",
             Self::DuplicateHeader(_) => "duplicate_header",
             Self::MalformedHeader(..) => "malformed_header",
             Self::MalformedSignature(..) => "malformed_signature",
@@ -107,6 +112,7 @@ impl Rejection {
             Self::UnknownRoute | Self::NotFound => 404,
             Self::MethodNotAllowed(..) => 405,
             Self::MissingHeader(_)
+            | Self::MissingField(_)
             | Self::SignatureMismatch
             | Self::MalformedSignature(..)
             | Self::UnknownKeyId

@@ -7,13 +7,17 @@
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod explain;
 pub mod forward;
 pub mod gateway;
+pub mod json;
 pub mod money;
 pub mod providers;
 pub mod request;
 pub mod verify;
 
+#[cfg(feature = "browser")]
+pub mod browser;
 #[cfg(feature = "worker")]
 mod worker;
 

@@ -10,6 +10,15 @@ use crate::event::Draft;
 use crate::request::Request;
 use crate::verify::{CryptoBackend, DecryptCheck, MacCheck};
 
+pub mod everifin;
+pub mod fedapay;
+pub mod generic_hmac;
+pub mod lyra_form;
+pub mod lyra_rest;
+pub mod sibs;
+pub mod stamped;
+pub mod standard_webhooks;
+pub mod stripe;
 pub mod worldline;
 
 /// A response the gateway sends now (handshake, ack or rejection).
@@ -131,17 +140,27 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
 pub type Factory = fn(&RouteSpec, &Secrets) -> Result<Box<dyn Provider>, ConfigError>;
 
 /// The registry: one line per provider.
-pub const REGISTRY: &[(&str, Factory)] = &[("worldline", worldline::configure)];
+pub const REGISTRY: &[(&str, Factory)] = &[
+    ("worldline", worldline::configure),
+    ("sibs", sibs::configure),
+    ("lyra-rest", lyra_rest::configure),
+    ("lyra-form", lyra_form::configure),
+    ("standard-webhooks", standard_webhooks::configure),
+    ("generic-hmac", generic_hmac::configure),
+    ("everifin", everifin::configure),
+    ("fedapay", fedapay::configure),
+    ("stripe", stripe::configure),
+];
 
 /// Looks a provider up by its config name.
 pub fn factory(name: &str) -> Option<Factory> {
     REGISTRY.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
-/// Parses a JSON payload, with a rejection naming what is wrong.
+/// Parses a JSON payload strictly (no duplicate keys, bounded depth: see [`crate::json`]),
+/// with a rejection naming what is wrong.
 pub fn parse_json(payload: &[u8]) -> Result<serde_json::Value, Rejection> {
-    serde_json::from_slice(payload)
-        .map_err(|e| Rejection::MalformedBody(format!("invalid JSON: {e}")))
+    crate::json::parse(payload)
 }
 
 /// A string field at a JSON pointer, if present and a string (numbers are stringified).

@@ -2,6 +2,8 @@
 //! comparison, timestamp tolerance and signature encodings.
 
 pub mod crypto;
+pub mod header_params;
+pub mod stamped;
 
 use std::borrow::Cow;
 

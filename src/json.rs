@@ -1,0 +1,203 @@
+//! Strict JSON for signed payloads: duplicate keys and excessive nesting are rejected.
+//!
+//! A payload with `"amount"` twice is ambiguous — our parser keeps the last value, the
+//! merchant's backend may keep the first — so an attacker who can get one field past a
+//! provider could make the gateway and the origin disagree. Refusing it costs one extra
+//! pass over an already-authenticated body and removes the ambiguity.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+use crate::error::Rejection;
+
+/// Maximum nesting depth of objects and arrays. Real payment payloads nest under 10.
+pub const MAX_DEPTH: usize = 64;
+
+/// Parses `bytes` as JSON after checking for duplicate keys and nesting depth.
+pub fn parse(bytes: &[u8]) -> Result<serde_json::Value, Rejection> {
+    check(bytes)?;
+    serde_json::from_slice(bytes)
+        .map_err(|e| Rejection::MalformedBody(format!("invalid JSON: {e}")))
+}
+
+/// For bodies that need not be JSON (generic-hmac passes form and text bodies through):
+/// `Ok(None)` when `bytes` is not JSON, the value when it is, and a rejection when it is
+/// JSON that only a lenient parser takes (a key twice, nesting past [`MAX_DEPTH`]): the
+/// gateway and the origin could read such a body differently.
+pub fn parse_if_json(bytes: &[u8]) -> Result<Option<serde_json::Value>, Rejection> {
+    match guard(bytes) {
+        Ok(()) => serde_json::from_slice(bytes)
+            .map(Some)
+            .map_err(|e| Rejection::MalformedBody(format!("invalid JSON: {e}"))),
+        // Our guard's own errors are the only `Data` errors; the rest are syntax/EOF.
+        Err(e) if e.classify() == serde_json::error::Category::Data => Err(rejection(e)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Checks `bytes` without building a value.
+pub fn check(bytes: &[u8]) -> Result<(), Rejection> {
+    guard(bytes).map_err(rejection)
+}
+
+fn guard(bytes: &[u8]) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    Guard { depth: 0 }
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+}
+
+fn rejection(e: serde_json::Error) -> Rejection {
+    let msg = e.to_string();
+    if msg.starts_with("duplicate key") || msg.starts_with("nesting") {
+        Rejection::MalformedBody(msg)
+    } else {
+        Rejection::MalformedBody(format!("invalid JSON: {msg}"))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Guard {
+    depth: usize,
+}
+
+impl Guard {
+    fn deeper<E: de::Error>(self) -> Result<Guard, E> {
+        if self.depth >= MAX_DEPTH {
+            Err(E::custom(format_args!(
+                "nesting deeper than {MAX_DEPTH} levels"
+            )))
+        } else {
+            Ok(Guard {
+                depth: self.depth + 1,
+            })
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Guard {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Guard {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let inner = self.deeper()?;
+        while seq.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let inner = self.deeper()?;
+        let mut keys = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !keys.insert(key) {
+                return Err(de::Error::custom("duplicate key in a JSON object"));
+            }
+            map.next_value_seed(inner)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_json() {
+        assert!(parse(br#"{"a":1,"b":[1,2,{"c":null}],"d":"\u00e9"}"#).is_ok());
+        assert!(
+            parse(br#"{"a":{"x":1},"b":{"x":2}}"#).is_ok(),
+            "same key in sibling objects"
+        );
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_at_any_depth() {
+        for body in [
+            &br#"{"a":1,"a":2}"#[..],
+            br#"{"x":{"a":1,"a":1}}"#,
+            br#"[{"k":1,"k":2}]"#,
+        ] {
+            let e = parse(body).expect_err("duplicate");
+            assert_eq!(e.code(), "malformed_body");
+            assert!(e.to_string().contains("duplicate key"), "{e}");
+        }
+    }
+
+    #[test]
+    fn rejects_deep_nesting_without_overflowing_the_stack() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let e = parse(deep.as_bytes()).expect_err("deep");
+        assert!(
+            e.to_string().contains("nesting") || e.to_string().contains("recursion"),
+            "{e}"
+        );
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn parse_if_json_tells_non_json_from_ambiguous_json() {
+        for text in [
+            &b"Hello, World!"[..],
+            b"a=1&a=2",
+            b"{not json",
+            b"",
+            b"1e400",
+            &[0xff],
+        ] {
+            assert_eq!(parse_if_json(text), Ok(None), "{text:?}");
+        }
+        let v = parse_if_json(br#"{"a":[1,{"b":2}]}"#)
+            .expect("json")
+            .expect("some");
+        assert_eq!(v["a"][1]["b"], 2);
+        for bad in [
+            br#"{"id":"a","id":"b"}"#.to_vec(),
+            format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1)).into_bytes(),
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
+        ] {
+            let e = parse_if_json(&bad).expect_err("ambiguous JSON");
+            assert_eq!(e.code(), "malformed_body");
+        }
+    }
+
+    #[test]
+    fn rejects_garbage_and_trailing_data() {
+        assert!(parse(b"{").is_err());
+        assert!(parse(b"{} x").is_err());
+        assert!(parse(b"1e400").is_err());
+        assert!(parse(&[0xff, 0xfe]).is_err());
+    }
+}

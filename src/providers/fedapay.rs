@@ -1,0 +1,135 @@
+//! FedaPay webhooks (`transaction.*`, `customer.*`, ...).
+//!
+//! Reads `X-FEDAPAY-SIGNATURE: t=<unix seconds>,s=<hex>[,s=<hex>...]`: HMAC-SHA-256 of
+//! `"<t>.<raw body>"` keyed with the webhook secret string as shown in the dashboard
+//! (`wh_sandbox_...`, `wh_live_...`), as fedapay-php `WebhookSignature` and fedapay-node
+//! `Webhook.ts` compute it; other schemes are ignored, any `s` may match. `t` must be within
+//! the route's tolerance (the SDKs default to 300 s). Acks with 200.
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::config::{ConfigError, RouteSpec, Secrets};
+use crate::event::{normalize_time, Draft, PaymentData, Status};
+use crate::money::json_to_minor;
+use crate::providers::stamped::{self, Scheme};
+use crate::providers::{str_at, Provider};
+use crate::verify::stamped::{Clock, Layout};
+
+const SCHEME: Scheme = Scheme {
+    name: "fedapay",
+    layout: Layout {
+        header: "X-FEDAPAY-SIGNATURE",
+        separator: ',',
+        timestamp: "t",
+        clock: Clock::UnixSeconds,
+        signature: "s",
+        numbered: false,
+    },
+    api_key_prefixes: &["sk_sandbox_", "sk_live_", "pk_sandbox_", "pk_live_"],
+    api_key_hint: "that is a FedaPay API key; use the webhook's secret (wh_sandbox_... / wh_live_...) from the dashboard's Webhooks page",
+    normalize,
+};
+
+/// Builds the route: one webhook secret per line, used as-is.
+pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider>, ConfigError> {
+    stamped::configure(&SCHEME, spec, secrets)
+}
+
+/// The id is the event's when the body has one (webhook bodies often do not: the payload's
+/// stable hash stands in). The time is the event's, else the transaction's latest.
+fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
+    let name = str_at(v, "/name").or_else(|| str_at(v, "/type"));
+    let entity_status = str_at(v, "/entity/status");
+    let status = map_status(
+        name.as_deref().unwrap_or(""),
+        entity_status.as_deref().unwrap_or(""),
+    );
+    let currency = str_at(v, "/entity/currency/iso")
+        .or_else(|| str_at(v, "/entity/currency"))
+        .map(|c| c.to_ascii_uppercase());
+    // FedaPay amounts are in major units (`amount: 1000` is 1000 XOF); converting by the
+    // currency's ISO exponent keeps XOF/GNF as they are and scales a 2-decimal currency.
+    let amount = match (v.pointer("/entity/amount"), currency.as_deref()) {
+        (Some(a), Some(c)) => json_to_minor(a, c),
+        _ => None,
+    };
+    let time = [
+        "/created_at",
+        "/entity/approved_at",
+        "/entity/updated_at",
+        "/entity/created_at",
+    ]
+    .iter()
+    .find_map(|p| str_at(v, p).and_then(|t| normalize_time(&t)));
+    Draft {
+        id: str_at(v, "/id"),
+        time,
+        data: PaymentData {
+            payment_id: str_at(v, "/entity/id"),
+            merchant_reference: str_at(v, "/entity/merchant_reference")
+                .or_else(|| str_at(v, "/entity/custom_metadata/order_id"))
+                .or_else(|| str_at(v, "/entity/reference")),
+            status,
+            amount_minor: amount,
+            currency,
+            method: str_at(v, "/entity/mode").map(|m| m.to_ascii_lowercase()),
+            provider_event_type: name,
+            raw,
+        },
+    }
+}
+
+/// The event name decides where it is specific; `transaction.updated`, transaction events we
+/// do not know and nameless bodies fall back to the transaction's status. Other objects
+/// (`customer.*`) are `unknown`.
+fn map_status(name: &str, entity_status: &str) -> Status {
+    match name {
+        "transaction.approved" | "transaction.transferred" => Status::Succeeded,
+        "transaction.declined" => Status::Failed,
+        "transaction.canceled" => Status::Cancelled,
+        "transaction.created" => Status::Pending,
+        "transaction.refunded" => Status::Refunded,
+        n if n.is_empty() || n.starts_with("transaction.") => match entity_status {
+            "approved" | "transferred" => Status::Succeeded,
+            "declined" | "expired" => Status::Failed,
+            "canceled" | "cancelled" => Status::Cancelled,
+            "created" | "pending" => Status::Pending,
+            "refunded" | "approved_partially_refunded" | "transferred_partially_refunded" => {
+                Status::Refunded
+            }
+            _ => Status::Unknown,
+        },
+        _ => Status::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_statuses() {
+        assert_eq!(map_status("transaction.approved", ""), Status::Succeeded);
+        assert_eq!(
+            map_status("transaction.declined", "declined"),
+            Status::Failed
+        );
+        assert_eq!(map_status("transaction.canceled", ""), Status::Cancelled);
+        assert_eq!(
+            map_status("transaction.updated", "approved"),
+            Status::Succeeded
+        );
+        assert_eq!(
+            map_status("transaction.updated", "pending"),
+            Status::Pending
+        );
+        assert_eq!(
+            map_status("transaction.updated", "approved_partially_refunded"),
+            Status::Refunded
+        );
+        assert_eq!(map_status("customer.created", "approved"), Status::Unknown);
+        assert_eq!(map_status("", ""), Status::Unknown);
+        assert_eq!(map_status("", "approved"), Status::Succeeded);
+    }
+}

@@ -1,0 +1,350 @@
+//! Lyra form API V2 IPN (`vads_*` fields; PayZen, Systempay, Sogecommerce, Lyra Collect).
+//!
+//! The signature covers the values of every received `vads_` field, sorted by field name,
+//! joined with `+`, followed by `+` and the key: base64 HMAC-SHA-256 keyed with the same key
+//! (default) or, on shops still configured for it, hex SHA-1 of the string (route option
+//! `signature: "sha1"`). A shop has a TEST and a PRODUCTION key; `vads_ctx_mode` says which
+//! one signed, so key lines may be tagged `TEST:`/`PRODUCTION:`. Acked with `200 OK` text.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use crate::config::{ConfigError, RouteSpec, Secrets};
+use crate::error::Rejection;
+use crate::event::{normalize_time, raw_from, Draft, PaymentData, Status};
+use crate::money::alpha_from_numeric;
+use crate::providers::lyra_rest::{clip, form_fields, single_field, trans_status};
+use crate::providers::{Accepted, Auth, Check, Provider, Reply, SignInput, Signed};
+use crate::request::Request;
+use crate::verify::{decode_b64, Algorithm, CryptoBackend, Encoding, MacCheck};
+
+const SIGNATURE: &str = "signature";
+const CTX_MODE: &str = "vads_ctx_mode";
+const PREFIX: &str = "vads_";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The shop context a key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Test,
+    Production,
+}
+
+impl Mode {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "TEST" => Some(Self::Test),
+            "PRODUCTION" => Some(Self::Production),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Test => "TEST",
+            Self::Production => "PRODUCTION",
+        }
+    }
+}
+
+/// A configured Lyra form route.
+pub struct LyraForm {
+    /// Keys and the mode each is bound to (`None`: any mode).
+    keys: Vec<(Option<Mode>, String)>,
+    algorithm: Algorithm,
+    encoding: Encoding,
+}
+
+impl std::fmt::Debug for LyraForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let modes: Vec<&str> = self
+            .keys
+            .iter()
+            .map(|(m, _)| m.map_or("any", Mode::name))
+            .collect();
+        write!(
+            f,
+            "LyraForm {{ key_modes: {modes:?}, keys: [redacted], algorithm: {} }}",
+            self.algorithm.name()
+        )
+    }
+}
+
+/// Builds the route from key lines (`KEY`, `TEST:KEY` or `PRODUCTION:KEY`) and the
+/// `signature` option.
+pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider>, ConfigError> {
+    let mut keys = Vec::new();
+    for line in secrets.resolve("secrets", &spec.secrets, true)? {
+        let (mode, key) = match line.split_once(':') {
+            Some((m, k)) if Mode::parse(m.trim()).is_some() => {
+                (Mode::parse(m.trim()), k.trim().to_owned())
+            }
+            _ => (None, line),
+        };
+        if key.is_empty() {
+            return Err(ConfigError::new(
+                secrets.at("secrets"),
+                "a Lyra key line is TEST:KEY, PRODUCTION:KEY or KEY; the key is empty",
+            ));
+        }
+        keys.push((mode, key));
+    }
+    let (algorithm, encoding) = match spec.signature.as_deref() {
+        None | Some("hmac-sha256") => (Algorithm::HmacSha256, Encoding::Base64),
+        Some("sha1") => (Algorithm::Sha1, Encoding::Hex),
+        Some(other) => {
+            return Err(ConfigError::new(
+                secrets.at("signature"),
+                format!(
+                    "must be \"hmac-sha256\" (default) or \"sha1\" (deprecated), not {other:?}"
+                ),
+            ))
+        }
+    };
+    Ok(Box::new(LyraForm {
+        keys,
+        algorithm,
+        encoding,
+    }))
+}
+
+/// The `vads_` fields sorted by name (byte order); a repeated one is ambiguous.
+fn vads_fields<'f>(
+    fields: &'f [(Cow<'_, str>, Cow<'_, str>)],
+) -> Result<BTreeMap<&'f str, &'f str>, Rejection> {
+    let mut out = BTreeMap::new();
+    for (k, v) in fields {
+        if k.starts_with(PREFIX) && out.insert(k.as_ref(), v.as_ref()).is_some() {
+            return Err(Rejection::MalformedBody(format!(
+                "form field {k} appears more than once"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// `value+value+...+value+`: the signed string before the key.
+fn signed_content(vads: &BTreeMap<&str, &str>) -> String {
+    let mut s = String::new();
+    for v in vads.values() {
+        s.push_str(v);
+        s.push('+');
+    }
+    s
+}
+
+fn ctx_mode(vads: &BTreeMap<&str, &str>) -> Result<Mode, Rejection> {
+    let raw = vads
+        .get(CTX_MODE)
+        .ok_or_else(|| Rejection::MalformedBody("missing form field vads_ctx_mode".into()))?;
+    Mode::parse(raw.trim()).ok_or_else(|| {
+        Rejection::MalformedBody(format!(
+            "vads_ctx_mode {:?} is not TEST or PRODUCTION",
+            clip(raw)
+        ))
+    })
+}
+
+impl LyraForm {
+    fn keys_for(&self, mode: Mode) -> impl Iterator<Item = (usize, &(Option<Mode>, String))> {
+        self.keys
+            .iter()
+            .enumerate()
+            .filter(move |(_, (m, _))| m.is_none_or(|m| m == mode))
+    }
+
+    fn decode_signature(&self, sig: &str) -> Option<Vec<u8>> {
+        let (decoded, len) = match self.encoding {
+            // A `+` the sender forgot to percent-encode arrives as a space.
+            Encoding::Base64 => (
+                decode_b64(sig).or_else(|| decode_b64(&sig.replace(' ', "+"))),
+                32,
+            ),
+            Encoding::Hex => (Encoding::Hex.decode(sig), 20),
+        };
+        decoded.filter(|d| d.len() == len)
+    }
+}
+
+impl Provider for LyraForm {
+    fn name(&self) -> &'static str {
+        "lyra-form"
+    }
+
+    fn media_types(&self) -> &'static [&'static str] {
+        &[FORM]
+    }
+
+    fn authenticate<'a>(&'a self, req: &'a Request) -> Result<Auth<'a>, Rejection> {
+        let fields = form_fields(&req.body);
+        let sig = single_field(&fields, SIGNATURE)?
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or(Rejection::MissingField(SIGNATURE))?;
+        let vads = vads_fields(&fields)?;
+        let mode = ctx_mode(&vads)?;
+        let received = self
+            .decode_signature(sig)
+            .ok_or(Rejection::MalformedSignature(
+                SIGNATURE,
+                match self.encoding {
+                    Encoding::Base64 => "must be base64 of 32 bytes (HMAC-SHA-256)",
+                    Encoding::Hex => "must be 40 hex digits (SHA-1)",
+                },
+            ))?;
+        let (labels, keys): (Vec<String>, Vec<&[u8]>) = self
+            .keys_for(mode)
+            .map(|(i, (m, k))| {
+                (
+                    format!("{} key {}", m.map_or("any-mode", Mode::name), i + 1),
+                    k.as_bytes(),
+                )
+            })
+            .unzip();
+        if keys.is_empty() {
+            return Err(Rejection::UnknownKeyId);
+        }
+        let names: Vec<&str> = vads.keys().copied().collect();
+        let parsed = vec![
+            (CTX_MODE.to_owned(), mode.name().to_owned()),
+            ("signed fields (sorted)".to_owned(), names.join(", ")),
+            (
+                SIGNATURE.to_owned(),
+                format!("{sig} ({} of content+key)", self.algorithm.name()),
+            ),
+        ];
+        Ok(Auth {
+            key_labels: labels,
+            check: Check::Mac(MacCheck {
+                algorithm: self.algorithm,
+                content: vec![Cow::Owned(signed_content(&vads).into_bytes())],
+                append_key: true,
+                keys,
+                received: vec![received],
+            }),
+            signed_at: None,
+            parsed,
+        })
+    }
+
+    fn sign(&self, input: &SignInput<'_>, crypto: &dyn CryptoBackend) -> Result<Signed, Rejection> {
+        let fields = form_fields(input.payload);
+        if single_field(&fields, SIGNATURE)?.is_some() {
+            return Err(Rejection::MalformedBody(
+                "the payload to sign must not carry a signature field".into(),
+            ));
+        }
+        let vads = vads_fields(&fields)?;
+        let mode = ctx_mode(&vads)?;
+        let (_, (_, key)) = self.keys_for(mode).next().ok_or(Rejection::UnknownKeyId)?;
+        let content = signed_content(&vads);
+        let mac = crypto.mac(
+            self.algorithm,
+            key.as_bytes(),
+            &[content.as_bytes(), key.as_bytes()],
+        );
+        let mut body = input.payload.to_vec();
+        if !body.is_empty() && !body.ends_with(b"&") {
+            body.push(b'&');
+        }
+        let pair = form_urlencoded::Serializer::new(String::new())
+            .append_pair(SIGNATURE, &self.encoding.encode(&mac))
+            .finish();
+        body.extend_from_slice(pair.as_bytes());
+        Ok(Signed {
+            headers: vec![("content-type".into(), FORM.into())],
+            body,
+        })
+    }
+
+    fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
+        let fields = form_fields(payload);
+        let mut all: BTreeMap<&str, &str> = BTreeMap::new();
+        for (k, v) in &fields {
+            all.entry(k.as_ref()).or_insert(v.as_ref());
+        }
+        let get = |name: &str| {
+            all.get(name)
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let status_text = get("vads_trans_status");
+        let operation = get("vads_operation_type");
+        let mut status = status_text.as_deref().map_or(Status::Unknown, trans_status);
+        if operation.as_deref() == Some("CREDIT")
+            && matches!(status, Status::Succeeded | Status::Authorized)
+        {
+            status = Status::Refunded;
+        }
+        let uuid = get("vads_trans_uuid");
+        let id = match (&uuid, &status_text) {
+            (Some(u), Some(s)) => Some(format!("{u}:{s}")),
+            _ => None,
+        };
+        let amount_minor = get("vads_amount")
+            .filter(|a| a.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|a| a.parse::<i64>().ok());
+        let provider_event_type = match (&operation, &status_text) {
+            (Some(o), Some(s)) => Some(format!("{o}/{s}")),
+            _ => status_text.clone(),
+        };
+        let draft = Draft {
+            id,
+            time: get("vads_effective_creation_date")
+                .or_else(|| get("vads_trans_date"))
+                .and_then(|t| normalize_time(&t)),
+            data: PaymentData {
+                payment_id: uuid.or_else(|| get("vads_trans_id")),
+                merchant_reference: get("vads_order_id"),
+                status,
+                amount_minor,
+                currency: get("vads_currency")
+                    .and_then(|c| alpha_from_numeric(&c))
+                    .map(str::to_owned),
+                method: get("vads_card_brand").map(|b| b.to_ascii_lowercase()),
+                provider_event_type,
+                raw: raw_from(&all),
+            },
+        };
+        Ok(Accepted {
+            draft,
+            ack: Reply::text(200, "OK"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_is_sorted_values_with_trailing_plus() {
+        let f = form_fields(b"vads_b=2&signature=x&vads_a=1&other=9&vads_c=");
+        let vads = vads_fields(&f).expect("fields");
+        assert_eq!(signed_content(&vads), "1+2++");
+        let dup = form_fields(b"vads_a=1&vads_a=2");
+        assert!(matches!(
+            vads_fields(&dup),
+            Err(Rejection::MalformedBody(_))
+        ));
+    }
+
+    #[test]
+    fn sorting_is_by_bytes() {
+        // `_` (0x5F) sorts after upper case and before lower case letters.
+        let f = form_fields(b"vads_ab=2&vads_a_b=1&vads_aB=0");
+        let vads = vads_fields(&f).expect("fields");
+        assert_eq!(signed_content(&vads), "0+1+2+");
+    }
+
+    #[test]
+    fn ctx_mode_is_required() {
+        let f = form_fields(b"vads_ctx_mode=LIVE");
+        assert!(ctx_mode(&vads_fields(&f).expect("f")).is_err());
+        let f = form_fields(b"vads_amount=1");
+        assert!(ctx_mode(&vads_fields(&f).expect("f")).is_err());
+        let f = form_fields(b"vads_ctx_mode=PRODUCTION");
+        assert_eq!(ctx_mode(&vads_fields(&f).expect("f")), Ok(Mode::Production));
+    }
+}

@@ -1,0 +1,416 @@
+//! Lyra REST API IPN (PayZen, Systempay, Sogecommerce, Lyra Collect: one platform).
+//!
+//! A form POST whose `kr-answer` field is the JSON payment and `kr-hash` its lowercase-hex
+//! HMAC-SHA-256. `kr-hash-key` names the key: `password` (the REST API password; the IPN)
+//! or `sha256_hmac` (the HMAC-SHA-256 key; the browser return), so both are configurable
+//! and each may hold several lines during a rotation. The signed text is `kr-answer` with
+//! every `\/` turned back into `/`, as Lyra's PHP SDK does: some servers escape slashes
+//! after signing. Acked with `200 OK` text.
+
+use std::borrow::Cow;
+
+use crate::config::{ConfigError, RouteSpec, Secrets};
+use crate::error::Rejection;
+use crate::event::{normalize_time, raw_json, Draft, PaymentData, Status};
+use crate::providers::{
+    parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
+};
+use crate::request::Request;
+use crate::verify::{Algorithm, CryptoBackend, MacCheck};
+
+const HASH: &str = "kr-hash";
+const HASH_KEY: &str = "kr-hash-key";
+const HASH_ALGORITHM: &str = "kr-hash-algorithm";
+const ANSWER: &str = "kr-answer";
+const ANSWER_TYPE: &str = "kr-answer-type";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A configured Lyra REST route.
+pub struct LyraRest {
+    passwords: Vec<String>,
+    hmac_keys: Vec<String>,
+}
+
+impl std::fmt::Debug for LyraRest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "LyraRest {{ passwords: [{} redacted], hmac_keys: [{} redacted] }}",
+            self.passwords.len(),
+            self.hmac_keys.len()
+        )
+    }
+}
+
+/// Builds the route from the REST API password(s) (`secrets`) and/or the HMAC-SHA-256
+/// key(s) (`hmac_secrets`).
+pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider>, ConfigError> {
+    let passwords = secrets.resolve("secrets", &spec.secrets, false)?;
+    let hmac_keys = secrets.resolve("hmac_secrets", &spec.hmac_secrets, false)?;
+    if passwords.is_empty() && hmac_keys.is_empty() {
+        return Err(ConfigError::new(
+            secrets.at("secrets"),
+            "lyra-rest needs the REST API password binding in secrets (IPN, kr-hash-key=password) \
+             and/or the HMAC-SHA-256 key binding in hmac_secrets (browser return)",
+        ));
+    }
+    Ok(Box::new(LyraRest {
+        passwords,
+        hmac_keys,
+    }))
+}
+
+/// The fields of a form body. Values are URL-decoded text.
+pub(crate) fn form_fields(body: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    form_urlencoded::parse(body).collect()
+}
+
+/// The value of a field that may appear at most once (a repeated field is ambiguous: which
+/// copy was signed?).
+pub(crate) fn single_field<'f>(
+    fields: &'f [(Cow<'_, str>, Cow<'_, str>)],
+    name: &str,
+) -> Result<Option<&'f str>, Rejection> {
+    let mut found = None;
+    for (k, v) in fields {
+        if k == name {
+            if found.is_some() {
+                return Err(Rejection::MalformedBody(format!(
+                    "form field {name} appears more than once"
+                )));
+            }
+            found = Some(v.as_ref());
+        }
+    }
+    Ok(found)
+}
+
+impl Provider for LyraRest {
+    fn name(&self) -> &'static str {
+        "lyra-rest"
+    }
+
+    fn media_types(&self) -> &'static [&'static str] {
+        &[FORM]
+    }
+
+    fn authenticate<'a>(&'a self, req: &'a Request) -> Result<Auth<'a>, Rejection> {
+        let fields = form_fields(&req.body);
+        let hash = single_field(&fields, HASH)?;
+        let key_kind = single_field(&fields, HASH_KEY)?;
+        let answer = single_field(&fields, ANSWER)?;
+        let algorithm = single_field(&fields, HASH_ALGORITHM)?;
+        let answer_type = single_field(&fields, ANSWER_TYPE)?;
+        let hash = hash
+            .filter(|h| !h.trim().is_empty())
+            .ok_or(Rejection::MissingField(HASH))?
+            .trim();
+        let key_kind = key_kind
+            .filter(|k| !k.trim().is_empty())
+            .ok_or(Rejection::MissingField(HASH_KEY))?
+            .trim();
+        let answer = answer
+            .ok_or_else(|| Rejection::MalformedBody("missing form field kr-answer".into()))?;
+        if let Some(alg) = algorithm {
+            if alg.trim() != "sha256_hmac" {
+                return Err(Rejection::MalformedBody(format!(
+                    "kr-hash-algorithm {:?} is not supported (only sha256_hmac)",
+                    clip(alg)
+                )));
+            }
+        }
+        let (keys, label) = match key_kind {
+            "password" => (&self.passwords, "password"),
+            "sha256_hmac" => (&self.hmac_keys, "hmac key"),
+            other => {
+                return Err(Rejection::MalformedBody(format!(
+                    "kr-hash-key {:?} is not supported (password or sha256_hmac)",
+                    clip(other)
+                )))
+            }
+        };
+        if keys.is_empty() {
+            return Err(Rejection::UnknownKeyId);
+        }
+        let received = hex::decode(hash)
+            .ok()
+            .filter(|h| h.len() == 32)
+            .ok_or(Rejection::MalformedSignature(HASH, "must be 64 hex digits"))?;
+        let signed = answer.replace("\\/", "/");
+        let mut parsed = vec![
+            (HASH_KEY.to_owned(), key_kind.to_owned()),
+            (
+                HASH_ALGORITHM.to_owned(),
+                algorithm.unwrap_or("(absent: sha256_hmac)").to_owned(),
+            ),
+            (ANSWER_TYPE.to_owned(), answer_type.unwrap_or("").to_owned()),
+            (HASH.to_owned(), hash.to_owned()),
+        ];
+        if signed.len() != answer.len() {
+            parsed.push((
+                "kr-answer".to_owned(),
+                "escaped slashes \\/ unescaped before hashing".to_owned(),
+            ));
+        }
+        Ok(Auth {
+            key_labels: (1..=keys.len()).map(|i| format!("{label} {i}")).collect(),
+            check: Check::Mac(MacCheck {
+                algorithm: Algorithm::HmacSha256,
+                content: vec![Cow::Owned(signed.into_bytes())],
+                append_key: false,
+                keys: keys.iter().map(|k| k.as_bytes()).collect(),
+                received: vec![received],
+            }),
+            signed_at: None,
+            parsed,
+        })
+    }
+
+    fn sign(&self, input: &SignInput<'_>, crypto: &dyn CryptoBackend) -> Result<Signed, Rejection> {
+        let answer = std::str::from_utf8(input.payload)
+            .map_err(|_| Rejection::MalformedBody("kr-answer must be UTF-8 JSON".into()))?;
+        let (key, kind) = match (self.passwords.first(), self.hmac_keys.first()) {
+            (Some(p), _) => (p, "password"),
+            (None, Some(h)) => (h, "sha256_hmac"),
+            (None, None) => return Err(Rejection::UnknownKeyId),
+        };
+        let signed = answer.replace("\\/", "/");
+        let mac = crypto.mac(Algorithm::HmacSha256, key.as_bytes(), &[signed.as_bytes()]);
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair(HASH_ALGORITHM, "sha256_hmac")
+            .append_pair(HASH_KEY, kind)
+            .append_pair(ANSWER_TYPE, "V4/Payment")
+            .append_pair(ANSWER, answer)
+            .append_pair(HASH, &hex::encode(mac))
+            .finish();
+        Ok(Signed {
+            headers: vec![("content-type".into(), FORM.into())],
+            body: body.into_bytes(),
+        })
+    }
+
+    fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
+        let fields = form_fields(payload);
+        let answer = single_field(&fields, ANSWER)?
+            .ok_or_else(|| Rejection::MalformedBody("missing form field kr-answer".into()))?;
+        let v = parse_json(answer.as_bytes())
+            .map_err(|_| Rejection::MalformedBody("kr-answer is not JSON".into()))?;
+        if !v.is_object() {
+            return Err(Rejection::MalformedBody(
+                "kr-answer is not a JSON object".into(),
+            ));
+        }
+        let tx = "/transactions/0";
+        let uuid = str_at(&v, &format!("{tx}/uuid")).filter(|u| !u.is_empty());
+        let detailed = str_at(&v, &format!("{tx}/detailedStatus"));
+        let tx_status = str_at(&v, &format!("{tx}/status"));
+        let operation = str_at(&v, &format!("{tx}/operationType"));
+        let order_status = str_at(&v, "/orderStatus");
+        let credit = operation.as_deref() == Some("CREDIT");
+        let status = map_status(
+            order_status.as_deref(),
+            tx_status.as_deref(),
+            detailed.as_deref(),
+            credit,
+        );
+        // The order total is what the merchant sold; a refund is about its own amount.
+        let (amount_minor, currency) = if credit {
+            (
+                int_at(&v, &format!("{tx}/amount")),
+                str_at(&v, &format!("{tx}/currency")),
+            )
+        } else {
+            (
+                int_at(&v, "/orderDetails/orderTotalAmount")
+                    .or_else(|| int_at(&v, &format!("{tx}/amount"))),
+                str_at(&v, "/orderDetails/orderCurrency")
+                    .or_else(|| str_at(&v, &format!("{tx}/currency"))),
+            )
+        };
+        // Dedup key: the transaction and its detailed status, so each transition
+        // (WAITING_AUTHORISATION -> AUTHORISED -> CAPTURED) is its own event.
+        let step = detailed.clone().or(tx_status).or(order_status.clone());
+        let id = match (&uuid, &step) {
+            (Some(u), Some(s)) => Some(format!("{u}:{s}")),
+            _ => None,
+        };
+        let provider_event_type = match (&operation, &detailed) {
+            (Some(o), Some(d)) => Some(format!("{o}/{d}")),
+            _ => detailed.or(order_status),
+        };
+        let draft = Draft {
+            id,
+            time: str_at(&v, "/serverDate").and_then(|t| normalize_time(&t)),
+            data: PaymentData {
+                payment_id: uuid,
+                merchant_reference: str_at(&v, "/orderDetails/orderId").filter(|s| !s.is_empty()),
+                status,
+                amount_minor,
+                currency: currency.map(|c| c.to_ascii_uppercase()),
+                method: str_at(&v, &format!("{tx}/paymentMethodType"))
+                    .map(|m| m.to_ascii_lowercase()),
+                provider_event_type,
+                raw: raw_json(answer),
+            },
+        };
+        Ok(Accepted {
+            draft,
+            ack: Reply::text(200, "OK"),
+        })
+    }
+}
+
+/// A received value quoted in a rejection, cut short: the sender chose its length.
+pub(crate) fn clip(s: &str) -> &str {
+    s.char_indices().nth(40).map_or(s, |(i, _)| &s[..i])
+}
+
+/// An integer amount (minor units) sent as a JSON number or a digit string.
+fn int_at(v: &serde_json::Value, pointer: &str) -> Option<i64> {
+    match v.pointer(pointer)? {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The transaction's detailed status is the most precise; the simplified transaction
+/// status, then the order status, only when it is absent or new to us. A CREDIT that went
+/// through is a refund.
+fn map_status(
+    order: Option<&str>,
+    transaction: Option<&str>,
+    detailed: Option<&str>,
+    credit: bool,
+) -> Status {
+    let simplified = |s: &str| match s {
+        "PAID" => Status::Succeeded,
+        "RUNNING" | "PARTIALLY_PAID" => Status::Pending,
+        "UNPAID" => Status::Failed,
+        "ABANDONED" => Status::Cancelled,
+        _ => Status::Unknown,
+    };
+    let status = [
+        detailed.map(trans_status),
+        transaction.map(simplified),
+        order.map(simplified),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|s| *s != Status::Unknown)
+    .unwrap_or(Status::Unknown);
+    match status {
+        Status::Succeeded | Status::Authorized if credit => Status::Refunded,
+        s => s,
+    }
+}
+
+/// Lyra's transaction status vocabulary, shared by the REST `detailedStatus` and the form
+/// API's `vads_trans_status`. AUTHORISED is "paid, captured automatically" in Lyra's own
+/// simplified status, so it is a success; only a transaction waiting for the merchant's
+/// validation is merely authorized.
+pub(crate) fn trans_status(s: &str) -> Status {
+    match s.trim() {
+        "CAPTURED" | "AUTHORISED" | "ACCEPTED" | "PARTIALLY_AUTHORISED" => Status::Succeeded,
+        "AUTHORISED_TO_VALIDATE" | "PRE_AUTHORISED" => Status::Authorized,
+        "WAITING_AUTHORISATION"
+        | "WAITING_AUTHORISATION_TO_VALIDATE"
+        | "UNDER_VERIFICATION"
+        | "INITIAL"
+        | "WAITING_FOR_PAYMENT"
+        | "PENDING"
+        | "SUSPENDED" => Status::Pending,
+        "REFUSED" | "ERROR" | "EXPIRED" | "CAPTURE_FAILED" => Status::Failed,
+        "CANCELLED" | "ABANDONED" | "NOT_CREATED" => Status::Cancelled,
+        _ => Status::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_statuses() {
+        let m = |o, t, d, c| map_status(Some(o), t, d, c);
+        assert_eq!(
+            m("PAID", Some("PAID"), Some("AUTHORISED"), false),
+            Status::Succeeded
+        );
+        assert_eq!(
+            m("PAID", Some("PAID"), Some("CAPTURED"), false),
+            Status::Succeeded
+        );
+        assert_eq!(
+            m(
+                "RUNNING",
+                Some("RUNNING"),
+                Some("AUTHORISED_TO_VALIDATE"),
+                false
+            ),
+            Status::Authorized
+        );
+        assert_eq!(
+            m(
+                "RUNNING",
+                Some("RUNNING"),
+                Some("WAITING_AUTHORISATION"),
+                false
+            ),
+            Status::Pending
+        );
+        assert_eq!(
+            m("UNPAID", Some("UNPAID"), Some("REFUSED"), false),
+            Status::Failed
+        );
+        assert_eq!(
+            m("UNPAID", Some("UNPAID"), Some("CANCELLED"), false),
+            Status::Cancelled
+        );
+        assert_eq!(
+            m("UNPAID", Some("UNPAID"), Some("EXPIRED"), false),
+            Status::Failed
+        );
+        assert_eq!(
+            m("PAID", Some("PAID"), Some("CAPTURED"), true),
+            Status::Refunded
+        );
+        assert_eq!(
+            m("PAID", Some("UNPAID"), Some("REFUSED"), true),
+            Status::Failed
+        );
+        // unknown detailed status: the simplified one decides
+        assert_eq!(
+            m("PAID", Some("PAID"), Some("NEW_THING"), false),
+            Status::Succeeded
+        );
+        assert_eq!(m("ABANDONED", None, None, false), Status::Cancelled);
+        assert_eq!(m("PARTIALLY_PAID", None, None, false), Status::Pending);
+        assert_eq!(map_status(None, None, None, false), Status::Unknown);
+    }
+
+    #[test]
+    fn duplicate_fields_are_rejected() {
+        let f = form_fields(b"a=1&b=2&a=3");
+        assert!(matches!(
+            single_field(&f, "a"),
+            Err(Rejection::MalformedBody(_))
+        ));
+        assert_eq!(single_field(&f, "b"), Ok(Some("2")));
+        assert_eq!(single_field(&f, "c"), Ok(None));
+    }
+
+    #[test]
+    fn clip_cuts_on_char_boundaries() {
+        assert_eq!(clip("short"), "short");
+        assert_eq!(clip(&"é".repeat(50)).chars().count(), 40);
+    }
+
+    #[test]
+    fn amounts_are_integers() {
+        let v = serde_json::json!({"a": 990, "b": "1200", "c": 9.5});
+        assert_eq!(int_at(&v, "/a"), Some(990));
+        assert_eq!(int_at(&v, "/b"), Some(1200));
+        assert_eq!(int_at(&v, "/c"), None);
+    }
+}

@@ -1,0 +1,287 @@
+//! SIBS Gateway (SIBS Payment Gateway v2) webhooks: encrypted, not signed.
+//!
+//! The body is the base64 AES-256-GCM ciphertext of the JSON notification, the detached tag
+//! and the IV travel in `X-Authentication-Tag` and `X-Initialization-Vector`. The tag is the
+//! only integrity check, so authentication is "it decrypts under one of our keys". There is
+//! no key id: during a rotation every configured key is tried. No timestamp either; the
+//! notification is deduplicated on `notificationID`, which the ack must echo, or SIBS keeps
+//! retrying for up to two months.
+
+use crate::config::{ConfigError, RouteSpec, Secrets};
+use crate::error::Rejection;
+use crate::event::{normalize_time, raw_json, Draft, PaymentData, Status};
+use crate::money::json_to_minor;
+use crate::providers::{
+    parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
+};
+use crate::request::Request;
+use crate::verify::{decode_b64, CryptoBackend, DecryptCheck, Encoding};
+
+const IV: &str = "X-Initialization-Vector";
+const TAG: &str = "X-Authentication-Tag";
+/// What the backoffice key decodes to: AES-256.
+const KEY_LEN: usize = 32;
+/// The newer v2 docs send `"000"` where the older ones send `"200"`.
+const ACK_CODES: &[&str] = &["200", "000"];
+
+/// A configured SIBS route.
+pub struct Sibs {
+    keys: Vec<Vec<u8>>,
+    ack_status_code: &'static str,
+}
+
+impl std::fmt::Debug for Sibs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Sibs {{ keys: [{} redacted], ack_status_code: {:?} }}",
+            self.keys.len(),
+            self.ack_status_code
+        )
+    }
+}
+
+/// Builds the route from base64 AES-256 keys (one per line) and the ack dialect.
+pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider>, ConfigError> {
+    let mut keys = Vec::new();
+    for (i, line) in secrets
+        .resolve("secrets", &spec.secrets, true)?
+        .iter()
+        .enumerate()
+    {
+        let key = decode_b64(line).filter(|k| k.len() == KEY_LEN).ok_or_else(|| {
+            ConfigError::new(
+                secrets.at("secrets"),
+                format!(
+                    "SIBS key {} must be the base64 AES-256 key from the SIBS Backoffice (32 bytes once decoded)",
+                    i + 1
+                ),
+            )
+        })?;
+        keys.push(key);
+    }
+    let ack_status_code = match spec.ack_status_code.as_deref() {
+        None => ACK_CODES[0],
+        Some(code) => ACK_CODES
+            .iter()
+            .copied()
+            .find(|c| *c == code)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    secrets.at("ack_status_code"),
+                    format!("must be \"200\" (default) or \"000\", not {code:?}"),
+                )
+            })?,
+    };
+    Ok(Box::new(Sibs {
+        keys,
+        ack_status_code,
+    }))
+}
+
+impl Provider for Sibs {
+    fn name(&self) -> &'static str {
+        "sibs"
+    }
+
+    fn media_types(&self) -> &'static [&'static str] {
+        &["text/plain", "application/octet-stream"]
+    }
+
+    fn authenticate<'a>(&'a self, req: &'a Request) -> Result<Auth<'a>, Rejection> {
+        let iv_text = req.required(IV)?;
+        let tag_text = req.required(TAG)?;
+        let iv = decode_b64(iv_text).ok_or(Rejection::MalformedHeader(IV, "not base64"))?;
+        if iv.len() != 12 && iv.len() != 16 {
+            return Err(Rejection::MalformedHeader(
+                IV,
+                "must decode to 12 (or 16) bytes",
+            ));
+        }
+        let tag = decode_b64(tag_text).ok_or(Rejection::MalformedHeader(TAG, "not base64"))?;
+        if tag.len() != 16 {
+            return Err(Rejection::MalformedHeader(TAG, "must decode to 16 bytes"));
+        }
+        let ciphertext = decode_body(&req.body)?;
+        let parsed = vec![
+            (IV.to_owned(), format!("{iv_text} ({} bytes)", iv.len())),
+            (TAG.to_owned(), tag_text.to_owned()),
+            (
+                "ciphertext".to_owned(),
+                format!("{} bytes (base64 body)", ciphertext.len()),
+            ),
+        ];
+        Ok(Auth {
+            key_labels: (1..=self.keys.len()).map(|i| format!("key {i}")).collect(),
+            check: Check::Decrypt(DecryptCheck {
+                keys: self.keys.iter().map(Vec::as_slice).collect(),
+                iv,
+                ciphertext,
+                tag,
+            }),
+            signed_at: None,
+            parsed,
+        })
+    }
+
+    fn sign(&self, input: &SignInput<'_>, crypto: &dyn CryptoBackend) -> Result<Signed, Rejection> {
+        let key = self.keys.first().ok_or(Rejection::UnknownKeyId)?;
+        let (ciphertext, tag) = crypto
+            .aes256gcm_encrypt(key, &input.nonce, input.payload)
+            .ok_or(Rejection::DecryptionFailed)?;
+        Ok(Signed {
+            headers: vec![
+                ("content-type".into(), "text/plain".into()),
+                (IV.into(), Encoding::Base64.encode(&input.nonce)),
+                (TAG.into(), Encoding::Base64.encode(&tag)),
+            ],
+            body: Encoding::Base64.encode(&ciphertext).into_bytes(),
+        })
+    }
+
+    fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
+        let v = parse_json(payload)?;
+        if !v.is_object() {
+            return Err(Rejection::MalformedBody(
+                "notification is not a JSON object".into(),
+            ));
+        }
+        let id = str_at(&v, "/notificationID")
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| Rejection::MalformedBody("missing notificationID".into()))?;
+        let payment_type = str_at(&v, "/paymentType");
+        let payment_status = str_at(&v, "/paymentStatus");
+        let currency = str_at(&v, "/amount/currency").map(|c| c.trim().to_ascii_uppercase());
+        let amount_minor = match (v.pointer("/amount/value"), currency.as_deref()) {
+            (Some(value), Some(cur)) => json_to_minor(value, cur),
+            _ => None,
+        };
+        let provider_event_type = match (&payment_type, &payment_status) {
+            (Some(t), Some(s)) => Some(format!("{t}/{s}")),
+            (Some(x), None) | (None, Some(x)) => Some(x.clone()),
+            (None, None) => None,
+        };
+        let draft = Draft {
+            id: Some(id.clone()),
+            time: str_at(&v, "/transactionDateTime").and_then(|t| normalize_time(&t)),
+            data: PaymentData {
+                payment_id: str_at(&v, "/transactionID"),
+                merchant_reference: str_at(&v, "/merchant/transactionId"),
+                status: map_status(
+                    payment_type.as_deref().unwrap_or(""),
+                    payment_status.as_deref().unwrap_or(""),
+                ),
+                amount_minor,
+                currency,
+                method: str_at(&v, "/paymentMethod").map(|m| m.to_ascii_lowercase()),
+                provider_event_type,
+                raw: raw_json(std::str::from_utf8(payload).unwrap_or("null")),
+            },
+        };
+        Ok(Accepted {
+            draft,
+            ack: ack(self.ack_status_code, &id),
+        })
+    }
+}
+
+/// The body is one base64 line; tolerate the line breaks some senders wrap it with.
+fn decode_body(body: &[u8]) -> Result<Vec<u8>, Rejection> {
+    let text: String = std::str::from_utf8(body)
+        .map_err(|_| Rejection::MalformedBody("body must be base64 text".into()))?
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    if text.is_empty() {
+        return Err(Rejection::MalformedBody(
+            "body is empty (expected base64 ciphertext)".into(),
+        ));
+    }
+    decode_b64(&text).ok_or_else(|| Rejection::MalformedBody("body is not base64".into()))
+}
+
+/// SIBS checks the ack's fields, in this order, and the echoed id.
+fn ack(status_code: &str, notification_id: &str) -> Reply {
+    let id = serde_json::Value::String(notification_id.to_owned());
+    Reply::json(
+        200,
+        format!(r#"{{"statusCode":"{status_code}","statusMsg":"Success","notificationID":{id}}}"#),
+    )
+}
+
+/// The outcome (`paymentStatus`) decides unless it is a success; a success means what the
+/// operation (`paymentType`) did. Case and spacing vary between doc versions
+/// (`InProcessing`, `IN PROCESSING`), so both are folded.
+fn map_status(payment_type: &str, payment_status: &str) -> Status {
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    match fold(payment_status).as_str() {
+        "success" => match fold(payment_type).as_str() {
+            "purs" | "capt" | "pref" => Status::Succeeded,
+            "auth" => Status::Authorized,
+            "rfnd" => Status::Refunded,
+            "cncl" => Status::Cancelled,
+            _ => Status::Unknown,
+        },
+        "pending" | "inprocessing" | "partial" => Status::Pending,
+        "declined" | "error" | "timeout" | "expired" => Status::Failed,
+        _ => Status::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_statuses() {
+        assert_eq!(map_status("PURS", "Success"), Status::Succeeded);
+        assert_eq!(map_status("CAPT", "Success"), Status::Succeeded);
+        assert_eq!(map_status("PREF", "Success"), Status::Succeeded);
+        assert_eq!(map_status("AUTH", "Success"), Status::Authorized);
+        assert_eq!(map_status("RFND", "Success"), Status::Refunded);
+        assert_eq!(map_status("CNCL", "Success"), Status::Cancelled);
+        assert_eq!(map_status("PURS", "Declined"), Status::Failed);
+        assert_eq!(map_status("RFND", "Error"), Status::Failed);
+        assert_eq!(map_status("PURS", "Timeout"), Status::Failed);
+        assert_eq!(map_status("PURS", "Pending"), Status::Pending);
+        assert_eq!(map_status("PURS", "InProcessing"), Status::Pending);
+        assert_eq!(map_status("PURS", "IN PROCESSING"), Status::Pending);
+        assert_eq!(map_status("PURS", "Partial"), Status::Pending);
+        assert_eq!(map_status("XXXX", "Success"), Status::Unknown);
+        assert_eq!(map_status("PURS", "Whatever"), Status::Unknown);
+    }
+
+    #[test]
+    fn body_tolerates_wrapping_and_rejects_junk() {
+        assert_eq!(decode_body(b"aGVs\r\nbG8=\n"), Ok(b"hello".to_vec()));
+        assert!(matches!(
+            decode_body(b"not base64!"),
+            Err(Rejection::MalformedBody(_))
+        ));
+        assert!(matches!(
+            decode_body(b"  \n"),
+            Err(Rejection::MalformedBody(_))
+        ));
+        assert!(matches!(
+            decode_body(&[0xff, 0xfe]),
+            Err(Rejection::MalformedBody(_))
+        ));
+    }
+
+    #[test]
+    fn ack_field_order_and_escaping() {
+        assert_eq!(
+            ack("200", "abc").body,
+            r#"{"statusCode":"200","statusMsg":"Success","notificationID":"abc"}"#
+        );
+        assert_eq!(
+            ack("000", "a\"b").body,
+            r#"{"statusCode":"000","statusMsg":"Success","notificationID":"a\"b"}"#
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! The provider shared by schemes whose only differences are a [`Layout`] and a payload
+//! mapping: Stripe, FedaPay and Everifin all send one header with a timestamp and hex
+//! HMAC-SHA-256 signatures of `"<timestamp>.<raw body>"`, keyed with plain secrets (one per
+//! line, any may match), a JSON body and accept any 2xx. Each of their modules declares a
+//! [`Scheme`] and its status mapping; secrets, verification, signing, tolerance and the ack
+//! live here once.
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::config::{ConfigError, RouteSpec, Secrets};
+use crate::error::Rejection;
+use crate::event::{raw_json, stable_id, Draft};
+use crate::providers::{ok_ack, parse_json, Accepted, Auth, Check, Provider, SignInput, Signed};
+use crate::request::Request;
+use crate::verify::stamped::Layout;
+use crate::verify::CryptoBackend;
+
+/// One provider's description.
+#[derive(Debug)]
+pub struct Scheme {
+    /// The registry name.
+    pub name: &'static str,
+    /// The signature header.
+    pub layout: Layout,
+    /// Prefixes of the provider's API keys. Pasting an API key instead of the webhook
+    /// secret is the usual mistake, and it would fail every request: refuse it at config.
+    pub api_key_prefixes: &'static [&'static str],
+    /// The config error for such a key: where the right secret is found.
+    pub api_key_hint: &'static str,
+    /// Maps the authenticated JSON object to the normalized fields; `raw` is the payload
+    /// verbatim. An id left `None` becomes the payload's stable hash.
+    pub normalize: fn(&Value, Box<RawValue>) -> Draft,
+}
+
+/// A configured route of a [`Scheme`]. `Debug` shows how many secrets, never them.
+pub struct Stamped {
+    scheme: &'static Scheme,
+    secrets: Vec<String>,
+    tolerance_s: u64,
+}
+
+impl std::fmt::Debug for Stamped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {{ secrets: {} [redacted], tolerance_s: {} }}",
+            self.scheme.name,
+            self.secrets.len(),
+            self.tolerance_s
+        )
+    }
+}
+
+/// Builds a route of `scheme` from its `secrets` bindings (used as-is, one per line) and
+/// `tolerance_s`.
+pub fn configure(
+    scheme: &'static Scheme,
+    spec: &RouteSpec,
+    secrets: &Secrets,
+) -> Result<Box<dyn Provider>, ConfigError> {
+    let lines = secrets.resolve("secrets", &spec.secrets, true)?;
+    let prefixes = scheme.api_key_prefixes;
+    if lines
+        .iter()
+        .any(|l| prefixes.iter().any(|p| l.starts_with(p)))
+    {
+        return Err(ConfigError::new(secrets.at("secrets"), scheme.api_key_hint));
+    }
+    Ok(Box::new(Stamped {
+        scheme,
+        secrets: lines,
+        tolerance_s: spec.tolerance(),
+    }))
+}
+
+impl Provider for Stamped {
+    fn name(&self) -> &'static str {
+        self.scheme.name
+    }
+
+    fn media_types(&self) -> &'static [&'static str] {
+        &["application/json"]
+    }
+
+    fn authenticate<'a>(&'a self, req: &'a Request) -> Result<Auth<'a>, Rejection> {
+        let layout = &self.scheme.layout;
+        let stamp = layout.read(req.required(layout.header)?, &req.body, &self.secrets)?;
+        Ok(Auth {
+            check: Check::Mac(stamp.check),
+            signed_at: Some(stamp.signed_at),
+            key_labels: (0..self.secrets.len())
+                .map(|i| format!("secret#{i}"))
+                .collect(),
+            parsed: stamp.parsed,
+        })
+    }
+
+    fn sign(&self, input: &SignInput<'_>, crypto: &dyn CryptoBackend) -> Result<Signed, Rejection> {
+        let layout = &self.scheme.layout;
+        let secret = self.secrets.first().ok_or(Rejection::SignatureMismatch)?;
+        Ok(Signed {
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                (
+                    layout.header.into(),
+                    layout.header_value(crypto, secret, input.now_s, input.payload),
+                ),
+            ],
+            body: input.payload.to_vec(),
+        })
+    }
+
+    fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
+        let v = parse_json(payload)?;
+        if !v.is_object() {
+            return Err(Rejection::MalformedBody("expected a JSON object".into()));
+        }
+        let raw = raw_json(std::str::from_utf8(payload).unwrap_or("null"));
+        let mut draft = (self.scheme.normalize)(&v, raw);
+        // Bodies without an id (FedaPay's often, Everifin's never per the docs) are still
+        // authentic; the gateway gives them the same stable id, so retries dedup.
+        let id = draft
+            .id
+            .get_or_insert_with(|| stable_id(self.scheme.name, payload))
+            .clone();
+        Ok(Accepted {
+            draft,
+            ack: ok_ack(&id),
+        })
+    }
+
+    fn tolerance_s(&self) -> u64 {
+        self.tolerance_s
+    }
+}

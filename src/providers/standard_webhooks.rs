@@ -1,0 +1,379 @@
+//! Standard Webhooks (standardwebhooks.com), the scheme Svix extracted from its own.
+//!
+//! Reads `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature`, a
+//! space-separated list of `v1,<base64 HMAC-SHA-256>` entries (`v1a,` ed25519 entries and
+//! unknown versions are skipped: a sender may add them next to `v1`). Signed content is
+//! `<id>.<timestamp>.<body>`. Svix's branded `svix-id` / `svix-timestamp` / `svix-signature`
+//! are accepted when the `webhook-*` set is incomplete, as Svix's libraries do. Secrets are
+//! `whsec_<base64>` (the prefix optional, as in the reference libraries); the key is the
+//! decoded bytes. The timestamp is checked against the route tolerance in both directions.
+//! Acks with 200.
+//!
+//! The payload convention (`type`, `timestamp`, `data`) is also how `generic-hmac` reads
+//! JSON bodies, so the mapping helpers here are shared with it.
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::config::{ConfigError, RouteSpec, Secrets};
+use crate::error::Rejection;
+use crate::event::{raw_json, rfc3339_from_ms, Draft, PaymentData, Status};
+use crate::providers::{
+    ok_ack, parse_json, str_at, Accepted, Auth, Check, Provider, SignInput, Signed,
+};
+use crate::request::Request;
+use crate::verify::header_params::prefixed_body;
+use crate::verify::{decode_b64, parse_unix_seconds, Algorithm, CryptoBackend, Encoding, MacCheck};
+
+const ID: &str = "webhook-id";
+const TIMESTAMP: &str = "webhook-timestamp";
+const SIGNATURE: &str = "webhook-signature";
+const STANDARD: [&str; 3] = [ID, TIMESTAMP, SIGNATURE];
+/// Svix's branded names for the same three headers.
+const SVIX: [&str; 3] = ["svix-id", "svix-timestamp", "svix-signature"];
+const SECRET_PREFIX: &str = "whsec_";
+/// The symmetric (HMAC-SHA-256) signature version; `v1a` is ed25519.
+const VERSION: &str = "v1";
+
+/// A configured Standard Webhooks route.
+pub struct StandardWebhooks {
+    keys: Vec<Vec<u8>>,
+    tolerance_s: u64,
+}
+
+impl std::fmt::Debug for StandardWebhooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "StandardWebhooks {{ keys: {}, tolerance_s: {}, secrets: [redacted] }}",
+            self.keys.len(),
+            self.tolerance_s
+        )
+    }
+}
+
+/// Builds the route from `whsec_...` secrets, one per line (several during a rotation).
+pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider>, ConfigError> {
+    let mut keys = Vec::new();
+    for (i, line) in secrets
+        .resolve("secrets", &spec.secrets, true)?
+        .iter()
+        .enumerate()
+    {
+        let key = decode_secret(line).ok_or_else(|| {
+            ConfigError::new(
+                secrets.at("secrets"),
+                format!(
+                    "secret #{} must be whsec_ followed by non-empty base64, as the sender shows it",
+                    i + 1
+                ),
+            )
+        })?;
+        keys.push(key);
+    }
+    Ok(Box::new(StandardWebhooks {
+        keys,
+        tolerance_s: spec.tolerance(),
+    }))
+}
+
+/// The key bytes of a secret: `whsec_` is optional and the rest is base64, padded or not,
+/// exactly as the reference libraries read it (a secret that merely looks like text is
+/// still base64-decoded, never used as-is).
+pub fn decode_secret(s: &str) -> Option<Vec<u8>> {
+    let b64 = s.trim();
+    let b64 = b64.strip_prefix(SECRET_PREFIX).unwrap_or(b64);
+    decode_b64(b64).filter(|k| !k.is_empty())
+}
+
+/// The header set in use: `webhook-*` when complete, else `svix-*` when complete, else the
+/// set the sender started to use, so the rejection names the header it forgot.
+fn header_set(req: &Request) -> Result<[&'static str; 3], Rejection> {
+    let present = |h: &'static str| -> Result<bool, Rejection> {
+        Ok(req.single(h)?.is_some_and(|v| !v.trim().is_empty()))
+    };
+    let mut standard = 0;
+    for h in STANDARD {
+        standard += usize::from(present(h)?);
+    }
+    if standard == STANDARD.len() {
+        return Ok(STANDARD);
+    }
+    let mut svix = 0;
+    for h in SVIX {
+        svix += usize::from(present(h)?);
+    }
+    if svix == SVIX.len() || (svix > 0 && standard == 0) {
+        Ok(SVIX)
+    } else {
+        Ok(STANDARD)
+    }
+}
+
+/// The decoded `v1` signatures, and how many `v1` entries were not base64.
+fn v1_signatures(header: &str) -> (Vec<Vec<u8>>, usize) {
+    let mut out = Vec::new();
+    let mut undecodable = 0;
+    // `v1a` (ed25519), future versions and stray text are not ours to check.
+    for entry in header.split_whitespace() {
+        if let Some((VERSION, sig)) = entry.split_once(',') {
+            match decode_b64(sig) {
+                Some(bytes) => out.push(bytes),
+                None => undecodable += 1,
+            }
+        }
+    }
+    (out, undecodable)
+}
+
+impl Provider for StandardWebhooks {
+    fn name(&self) -> &'static str {
+        "standard-webhooks"
+    }
+
+    fn media_types(&self) -> &'static [&'static str] {
+        // CloudEvents JSON too, so one edgehook can forward to another.
+        &["application/json", "application/cloudevents+json"]
+    }
+
+    fn authenticate<'a>(&'a self, req: &'a Request) -> Result<Auth<'a>, Rejection> {
+        let [id_h, ts_h, sig_h] = header_set(req)?;
+        let id = req.required(id_h)?;
+        let ts_text = req.required(ts_h)?;
+        let sig = req.required(sig_h)?;
+        let ts = parse_unix_seconds(ts_text, ts_h)?;
+        let (received, undecodable) = v1_signatures(sig);
+        if received.is_empty() {
+            return Err(if undecodable > 0 {
+                Rejection::MalformedSignature(sig_h, "no v1 signature is valid base64")
+            } else {
+                // Only `v1a`/unknown versions, or no `v1,` at all: nothing we can verify.
+                Rejection::SignatureMismatch
+            });
+        }
+        Ok(Auth {
+            // The libraries sign the parsed integer, so `0161...` signs as `161...`.
+            check: Check::Mac(MacCheck {
+                algorithm: Algorithm::HmacSha256,
+                content: prefixed_body(format!("{id}.{ts}."), &req.body),
+                append_key: false,
+                keys: self.keys.iter().map(Vec::as_slice).collect(),
+                received,
+            }),
+            signed_at: Some(ts),
+            key_labels: (1..=self.keys.len())
+                .map(|i| format!("secret #{i}"))
+                .collect(),
+            parsed: vec![
+                (id_h.to_owned(), id.to_owned()),
+                (ts_h.to_owned(), ts_text.to_owned()),
+                (sig_h.to_owned(), sig.to_owned()),
+                ("signed content".to_owned(), format!("{id}.{ts}.<body>")),
+            ],
+        })
+    }
+
+    fn sign(&self, input: &SignInput<'_>, crypto: &dyn CryptoBackend) -> Result<Signed, Rejection> {
+        let key = self
+            .keys
+            .first()
+            .ok_or_else(|| Rejection::ConfigInvalid("no secret configured".into()))?;
+        let id = format!("msg_{}", hex::encode(input.nonce));
+        let ts = input.now_s;
+        let prefix = format!("{id}.{ts}.");
+        let mac = crypto.mac(
+            Algorithm::HmacSha256,
+            key,
+            &[prefix.as_bytes(), input.payload],
+        );
+        Ok(Signed {
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                (ID.into(), id),
+                (TIMESTAMP.into(), ts.to_string()),
+                (
+                    SIGNATURE.into(),
+                    format!("{VERSION},{}", Encoding::Base64.encode(&mac)),
+                ),
+            ],
+            body: input.payload.to_vec(),
+        })
+    }
+
+    fn accept(&self, payload: &[u8], req: &Request) -> Result<Accepted, Rejection> {
+        let v = parse_json(payload)?;
+        let [id_h, ts_h, _] = header_set(req)?;
+        let id = req.required(id_h)?.to_owned();
+        let header_time = req
+            .required(ts_h)
+            .ok()
+            .and_then(|t| parse_unix_seconds(t, ts_h).ok())
+            .map(|s| rfc3339_from_ms(s.saturating_mul(1000)));
+        let kind = str_at(&v, "/type");
+        let raw = raw_json(std::str::from_utf8(payload).unwrap_or("null"));
+        Ok(Accepted {
+            draft: Draft {
+                id: Some(id.clone()),
+                time: rfc3339_at(&v, &["/timestamp"]).or(header_time),
+                data: payment_data(&v, kind, raw),
+            },
+            ack: ok_ack(&id),
+        })
+    }
+
+    fn tolerance_s(&self) -> u64 {
+        self.tolerance_s
+    }
+}
+
+/// The first of `pointers` holding an RFC 3339 time, normalized to UTC.
+pub(crate) fn rfc3339_at(v: &Value, pointers: &[&str]) -> Option<String> {
+    pointers.iter().find_map(|p| {
+        let d = chrono::DateTime::parse_from_rfc3339(v.pointer(p)?.as_str()?.trim()).ok()?;
+        Some(rfc3339_from_ms(d.timestamp_millis()))
+    })
+}
+
+/// Payment fields of a JSON event read with the Standard Webhooks payload convention: the
+/// fields live in `data` when it is an object (else at the top level, "squashed"). Only
+/// unambiguous forms are taken: `amount_minor`, or `amount` when it is a JSON integer (a
+/// decimal `19.99` says nothing about the unit and is left out); `currency` /
+/// `currency_code` when a 3-letter code.
+pub(crate) fn payment_data(v: &Value, kind: Option<String>, raw: Box<RawValue>) -> PaymentData {
+    let obj = match v.get("data") {
+        Some(d @ Value::Object(_)) => d,
+        _ => v,
+    };
+    let first = |keys: &[&str]| keys.iter().find_map(|k| str_at(obj, &format!("/{k}")));
+    let integer = |k: &str| {
+        obj.get(k)
+            .filter(|a| a.is_i64() || a.is_u64())
+            .and_then(Value::as_i64)
+    };
+    let currency = ["currency", "currency_code"].iter().find_map(|k| {
+        let c = obj.get(*k)?.as_str()?.trim();
+        (c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic())).then(|| c.to_ascii_uppercase())
+    });
+    let method = ["payment_method", "method"].iter().find_map(|k| {
+        obj.get(*k)
+            .and_then(Value::as_str)
+            .map(|m| m.trim().to_ascii_lowercase())
+            .filter(|m| !m.is_empty())
+    });
+    PaymentData {
+        payment_id: first(&["payment_id", "id"]),
+        merchant_reference: first(&["merchant_reference", "reference", "order_id"]),
+        status: map_status(kind.as_deref().unwrap_or("")),
+        amount_minor: integer("amount_minor").or_else(|| integer("amount")),
+        currency,
+        method,
+        provider_event_type: kind,
+        raw,
+    }
+}
+
+/// The status an event type names, from its last segment (`invoice.paid`, `orders/paid`,
+/// `transaction.payment_failed`); a dispute or chargeback anywhere in the type wins, and a
+/// refund that completed is a refund, not a payment.
+pub(crate) fn map_status(kind: &str) -> Status {
+    let kind = kind.to_ascii_lowercase();
+    let segments: Vec<&str> = kind.split(['.', '/', '_', ':']).collect();
+    let any = |p: &str| segments.iter().any(|s| s.starts_with(p));
+    if any("dispute") || any("chargeback") {
+        return Status::Chargeback;
+    }
+    match segments.last().copied().unwrap_or_default() {
+        "succeeded" | "paid" | "completed" | "captured" if any("refund") => Status::Refunded,
+        "succeeded" | "paid" | "completed" | "captured" => Status::Succeeded,
+        "failed" | "declined" => Status::Failed,
+        "canceled" | "cancelled" => Status::Cancelled,
+        "refunded" => Status::Refunded,
+        "authorized" => Status::Authorized,
+        "pending" | "created" | "processing" => Status::Pending,
+        _ => Status::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_from_type() {
+        assert_eq!(map_status("invoice.paid"), Status::Succeeded);
+        assert_eq!(map_status("payment_intent.succeeded"), Status::Succeeded);
+        assert_eq!(map_status("checkout.session.completed"), Status::Succeeded);
+        assert_eq!(map_status("orders/paid"), Status::Succeeded);
+        assert_eq!(map_status("transaction.payment_failed"), Status::Failed);
+        assert_eq!(map_status("payment.declined"), Status::Failed);
+        assert_eq!(map_status("payment.canceled"), Status::Cancelled);
+        assert_eq!(map_status("order.cancelled"), Status::Cancelled);
+        assert_eq!(map_status("charge.refunded"), Status::Refunded);
+        assert_eq!(map_status("refund.succeeded"), Status::Refunded);
+        assert_eq!(map_status("payment.authorized"), Status::Authorized);
+        assert_eq!(map_status("payment.created"), Status::Pending);
+        assert_eq!(map_status("Payment.Processing"), Status::Pending);
+        assert_eq!(map_status("charge.dispute.created"), Status::Chargeback);
+        assert_eq!(map_status("chargeback.opened"), Status::Chargeback);
+        assert_eq!(map_status("user.updated"), Status::Unknown);
+        assert_eq!(map_status(""), Status::Unknown);
+    }
+
+    #[test]
+    fn secrets_with_or_without_prefix() {
+        let k = decode_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("key");
+        assert_eq!(k.len(), 24);
+        assert_eq!(decode_secret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), Some(k));
+        assert_eq!(decode_secret("whsec_"), None);
+        assert_eq!(decode_secret("whsec_not base64!"), None);
+        assert_eq!(decode_secret("It's a secret"), None);
+    }
+
+    #[test]
+    fn signature_list_keeps_v1_only() {
+        let (sigs, bad) = v1_signatures(
+            "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg== \
+             v2,aGk= v1,aGk=  junk v1,%%% v1,",
+        );
+        assert_eq!(sigs, vec![b"hi".to_vec(), Vec::new()]);
+        assert_eq!(bad, 1);
+        assert_eq!(
+            v1_signatures("g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+            (vec![], 0)
+        );
+    }
+
+    #[test]
+    fn payment_fields_only_when_unambiguous() {
+        let v: Value = serde_json::from_str(
+            r#"{"type":"payment.succeeded","data":{"id":"pay_1","amount":1999,"currency":"eur","reference":"order-7","payment_method":"Card"}}"#,
+        )
+        .expect("json");
+        let d = payment_data(&v, str_at(&v, "/type"), raw_json("{}"));
+        assert_eq!(d.payment_id.as_deref(), Some("pay_1"));
+        assert_eq!(d.amount_minor, Some(1999));
+        assert_eq!(d.currency.as_deref(), Some("EUR"));
+        assert_eq!(d.merchant_reference.as_deref(), Some("order-7"));
+        assert_eq!(d.method.as_deref(), Some("card"));
+        assert_eq!(d.status, Status::Succeeded);
+        let v: Value =
+            serde_json::from_str(r#"{"amount":19.99,"currency":"euro","amount_minor":"5"}"#)
+                .expect("json");
+        let d = payment_data(&v, None, raw_json("{}"));
+        assert_eq!((d.amount_minor, d.currency), (None, None));
+        assert_eq!(d.status, Status::Unknown);
+    }
+
+    #[test]
+    fn times_are_rfc3339_only() {
+        let v: Value = serde_json::from_str(
+            r#"{"timestamp":"2022-11-03T20:26:10.344522Z","bad":"20221103","n":5}"#,
+        )
+        .expect("json");
+        assert_eq!(
+            rfc3339_at(&v, &["/timestamp"]).as_deref(),
+            Some("2022-11-03T20:26:10.344Z")
+        );
+        assert_eq!(rfc3339_at(&v, &["/bad", "/n", "/missing"]), None);
+    }
+}
