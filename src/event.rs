@@ -128,12 +128,17 @@ pub fn stable_id(provider: &str, payload: &[u8]) -> String {
     format!("{provider}-{}", hex::encode(&digest[..16]))
 }
 
-/// Wraps JSON text as a raw value, or the text as a JSON string when it is not JSON.
+/// Wraps JSON text as a raw value, or the text as a JSON string when it is not strict JSON
+/// (`RawValue` alone lets through numbers no parser can hold, like `7e7777`, which would
+/// make the forwarded event unreadable).
 pub fn raw_json(text: &str) -> Box<RawValue> {
-    RawValue::from_string(text.to_owned()).unwrap_or_else(|_| {
-        let quoted = serde_json::to_string(text).unwrap_or_else(|_| "null".into());
-        RawValue::from_string(quoted).unwrap_or_else(|_| null_raw())
-    })
+    crate::json::check(text.as_bytes())
+        .ok()
+        .and_then(|()| RawValue::from_string(text.to_owned()).ok())
+        .unwrap_or_else(|| {
+            let quoted = serde_json::to_string(text).unwrap_or_else(|_| "null".into());
+            RawValue::from_string(quoted).unwrap_or_else(|_| null_raw())
+        })
 }
 
 /// A raw JSON value from anything serializable.
@@ -206,6 +211,11 @@ mod tests {
     fn raw_json_keeps_bytes_or_quotes() {
         assert_eq!(raw_json("{\"a\": 1}").get(), "{\"a\": 1}");
         assert_eq!(raw_json("not json").get(), "\"not json\"");
+        // Regression (fuzz, gateway target): an out-of-range number is kept as text.
+        assert_eq!(raw_json("7777e7777").get(), "\"7777e7777\"");
+        let ev: serde_json::Value =
+            serde_json::from_str(raw_json("7777e7777").get()).expect("parses");
+        assert!(ev.is_string());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! generic-hmac: GitHub's and Paddle's published vectors, computed Shopify / option
 //! vectors (tests/vectors/generic-hmac/), and the three ready-to-paste route configs of
-//! docs/providers/generic-hmac.md.
+//! README.md.
 
 mod common;
 
@@ -9,13 +9,13 @@ use edgehook::providers::SignInput;
 use edgehook::verify::{Algorithm, CryptoBackend, RustCrypto};
 use edgehook::{Decision, Gateway, Request};
 
-/// A ready-to-paste route from docs/providers/generic-hmac.md (`<!-- route:NAME -->` then a
+/// A ready-to-paste route from README.md (`<!-- route:NAME -->` then a
 /// json block), so the documented configs are the ones tested.
 fn doc_route(name: &str) -> serde_json::Value {
     let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/providers/generic-hmac.md"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
     )
-    .expect("docs/providers/generic-hmac.md");
+    .expect("README.md");
     let marker = format!("<!-- route:{name} -->");
     let after = doc.split_once(&marker).expect("marker").1;
     let block = after

@@ -1,5 +1,5 @@
 // generic-hmac end to end through the real worker in workerd, with a real origin, using the
-// three ready-to-paste routes of docs/providers/generic-hmac.md (GitHub, Shopify, Paddle
+// three ready-to-paste routes of README.md (GitHub, Shopify, Paddle
 // Billing). Requests are the published vectors or signed here with node:crypto.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import sample from '../../scripts/samples/generic-hmac.mjs';
 
 const vectors = JSON.parse(fs.readFileSync(new URL('../vectors/generic-hmac/vectors.json', import.meta.url)));
 const vectorBody = (f) => fs.readFileSync(new URL(`../vectors/generic-hmac/${f}`, import.meta.url));
-const doc = fs.readFileSync(new URL('../../docs/providers/generic-hmac.md', import.meta.url), 'utf8');
+const doc = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
 /** A route from the docs: `<!-- route:NAME -->` followed by a json block. */
 function docRoute(name) {
