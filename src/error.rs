@@ -61,9 +61,6 @@ pub enum Rejection {
     /// The request's headers exceed the count or size limit.
     #[error("request headers exceed the limit ({0})")]
     HeadersTooLarge(&'static str),
-    /// The event was already accepted within the replay window.
-    #[error("event was already accepted")]
-    Replay,
     /// The gateway's configuration is broken; nothing is accepted until it is fixed.
     #[error("gateway configuration is invalid: {0}")]
     ConfigInvalid(String),
@@ -97,7 +94,6 @@ impl Rejection {
             Self::BodyTooLarge(_) => "body_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::HeadersTooLarge(_) => "headers_too_large",
-            Self::Replay => "replay",
             Self::ConfigInvalid(_) => "config_invalid",
             Self::QueueUnavailable => "queue_unavailable",
             Self::Unauthorized => "unauthorized",
@@ -123,7 +119,6 @@ impl Rejection {
             | Self::MalformedBody(_)
             | Self::UnsupportedPayload(_) => 400,
             Self::StaleTimestamp(_) => 408,
-            Self::Replay => 409,
             Self::BodyTooLarge(_) => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::HeadersTooLarge(_) => 431,
