@@ -25,6 +25,12 @@ log=$(mktemp); bash scripts/build-worker.sh >"$log" 2>&1 || { cat "$log" >&2; ex
 step "end-to-end: real worker in workerd + local origin (node:test)"
 node --test --test-concurrency=1 tests/e2e/
 
+step "load (short, bounded): mixed valid/invalid traffic, no 5xx, no lost event"
+node tests/load/load.mjs --rate 40 --duration 10
+
+step "config checker (npm run check-config)"
+node --test tests/tools/
+
 step "browser tester: build www/pkg (wasm-bindgen --target web)"
 bash scripts/build-www.sh --no-site
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{self, ConfigError, ForwardMode, Lookup, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::Event;
-use crate::providers::{self, Check, Provider, Reply};
+use crate::providers::{self, Auth, Check, Provider, Reply};
 use crate::request::Request;
 use crate::verify::{self, CryptoBackend};
 
@@ -206,15 +206,31 @@ impl Gateway {
         &self.routes
     }
 
-    /// Runs the pipeline on one request.
+    /// Runs the pipeline on one request: [`Gateway::begin`], the check computed by `crypto`,
+    /// then [`Pending::finish`].
     pub fn handle(&self, req: &Request, crypto: &dyn CryptoBackend) -> Decision {
-        match self.try_handle(req, crypto) {
-            Ok(d) => d,
-            Err(r) => Decision::Reject(r),
+        match self.begin(req) {
+            Ok(pending) => {
+                let outcome = pending.verify(crypto);
+                pending.finish(outcome)
+            }
+            Err(d) => d,
         }
     }
 
-    fn try_handle(&self, req: &Request, crypto: &dyn CryptoBackend) -> Result<Decision, Rejection> {
+    /// The first half of the pipeline, up to the check: route, method, limits, media type,
+    /// and the provider's reading of the signature material. No crypto runs here, so an
+    /// adapter may compute the check with an asynchronous backend (the Workers runtime's
+    /// WebCrypto) before [`Pending::finish`]. `Err` is the final decision (handshake or
+    /// rejection).
+    pub fn begin<'a>(&'a self, req: &'a Request) -> Result<Pending<'a>, Decision> {
+        self.try_begin(req).map_err(|e| match e {
+            Early::Handshake(r) => Decision::Handshake(r),
+            Early::Reject(r) => Decision::Reject(r),
+        })
+    }
+
+    fn try_begin<'a>(&'a self, req: &'a Request) -> Result<Pending<'a>, Early> {
         let route = self.route(&req.path).ok_or(Rejection::UnknownRoute)?;
         check_header_limits(req)?;
         let provider = route.provider.as_ref();
@@ -222,8 +238,9 @@ impl Gateway {
             "POST" => {}
             "GET" | "HEAD" => {
                 return match provider.handshake(req) {
-                    Some(r) => r.map(Decision::Handshake),
-                    None => Err(Rejection::MethodNotAllowed(req.method.clone(), "POST")),
+                    Some(Ok(r)) => Err(Early::Handshake(r)),
+                    Some(Err(r)) => Err(r.into()),
+                    None => Err(Rejection::MethodNotAllowed(req.method.clone(), "POST").into()),
                 };
             }
             _ => {
@@ -232,11 +249,11 @@ impl Gateway {
                 } else {
                     "POST"
                 };
-                return Err(Rejection::MethodNotAllowed(req.method.clone(), allow));
+                return Err(Rejection::MethodNotAllowed(req.method.clone(), allow).into());
             }
         }
         if req.body.len() > route.max_body() {
-            return Err(Rejection::BodyTooLarge(route.max_body()));
+            return Err(Rejection::BodyTooLarge(route.max_body()).into());
         }
         let media = req.media_type();
         let accepted_types = provider.media_types();
@@ -246,25 +263,90 @@ impl Gateway {
                     .first()
                     .copied()
                     .unwrap_or("application/json"),
-            ));
+            )
+            .into());
         }
-
         let auth = provider.authenticate(req)?;
-        let (key_index, plaintext) = match &auth.check {
-            Check::Mac(mac) => (mac.verify(crypto)?, None),
-            Check::Decrypt(d) => {
-                let (i, p) = d.decrypt(crypto)?;
-                (i, Some(p))
-            }
-        };
+        Ok(Pending { route, req, auth })
+    }
+}
+
+/// Why [`Gateway::begin`] stopped before a check.
+enum Early {
+    Handshake(Reply),
+    Reject(Rejection),
+}
+
+impl From<Rejection> for Early {
+    fn from(r: Rejection) -> Self {
+        Self::Reject(r)
+    }
+}
+
+/// A request authenticated up to its check: what [`Gateway::begin`] hands the adapter.
+#[derive(Debug)]
+pub struct Pending<'a> {
+    route: &'a Route,
+    req: &'a Request,
+    auth: Auth<'a>,
+}
+
+/// A check that passed: which key, and the plaintext for decrypting schemes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Index of the candidate key that matched.
+    pub key_index: usize,
+    /// The decrypted payload (SIBS); `None` for signed schemes, whose payload is the body.
+    pub plaintext: Option<Vec<u8>>,
+}
+
+impl<'a> Pending<'a> {
+    /// What must be computed: a MAC over the content, or a decryption.
+    pub fn check(&self) -> &Check<'a> {
+        &self.auth.check
+    }
+
+    /// The route the request arrived on.
+    pub fn route(&self) -> &'a Route {
+        self.route
+    }
+
+    /// Runs the check with a synchronous backend (constant-time comparison included).
+    pub fn verify(&self, crypto: &dyn CryptoBackend) -> Result<Verified, Rejection> {
+        match &self.auth.check {
+            Check::Mac(mac) => mac.verify(crypto).map(|key_index| Verified {
+                key_index,
+                plaintext: None,
+            }),
+            Check::Decrypt(d) => d.decrypt(crypto).map(|(key_index, p)| Verified {
+                key_index,
+                plaintext: Some(p),
+            }),
+        }
+    }
+
+    /// The second half of the pipeline, given the check's outcome: timestamp tolerance
+    /// (only once the signature verified), the provider's mapping, the delivery.
+    pub fn finish(self, outcome: Result<Verified, Rejection>) -> Decision {
+        match outcome.and_then(|v| self.try_finish(v)) {
+            Ok(d) => d,
+            Err(r) => Decision::Reject(r),
+        }
+    }
+
+    fn try_finish(self, verified: Verified) -> Result<Decision, Rejection> {
+        let Pending { route, req, auth } = self;
+        let provider = route.provider.as_ref();
         if let Some(ts) = auth.signed_at {
             verify::check_tolerance(ts, req.now_s(), provider.tolerance_s())?;
         }
+        let key_index = verified.key_index;
         let key = auth
             .key_labels
             .get(key_index)
             .cloned()
             .unwrap_or_else(|| key_index.to_string());
+        let plaintext = verified.plaintext;
         let payload: &[u8] = plaintext.as_deref().unwrap_or(&req.body);
         let accepted = provider.accept(payload, req)?;
         let event = Event::from_draft(

@@ -12,10 +12,9 @@ use edgehook::{Decision, Gateway, Request};
 /// A ready-to-paste route from README.md (`<!-- route:NAME -->` then a
 /// json block), so the documented configs are the ones tested.
 fn doc_route(name: &str) -> serde_json::Value {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
-    )
-    .expect("README.md");
+    let doc =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md");
     let marker = format!("<!-- route:{name} -->");
     let after = doc.split_once(&marker).expect("marker").1;
     let block = after

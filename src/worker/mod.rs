@@ -4,21 +4,22 @@
 mod deliver;
 mod demo;
 mod store;
+mod webcrypto;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures_util::StreamExt;
 use serde::Serialize;
 use worker::{
-    console_error, console_log, event, Context, Env, Headers, MessageBatch, Request, Response,
+    console_error, console_log, event, js_sys, web_sys, ByteStream, Context, Env, Headers,
+    MessageBatch, Request, Response,
 };
 
 use crate::config::ConfigError;
 use crate::forward;
 use crate::gateway::{Decision, Delivery, Gateway};
 use crate::providers::Reply;
-use crate::verify::RustCrypto;
 use crate::Rejection;
 
 /// Binding names the worker reads.
@@ -29,10 +30,29 @@ pub const QUEUE: &str = "EDGEHOOK_QUEUE";
 pub const KV: &str = "EDGEHOOK_KV";
 /// Secret binding of the admin bearer token.
 pub const ADMIN_TOKEN: &str = "EDGEHOOK_ADMIN_TOKEN";
+/// Optional var: `rejections` logs only requests that were turned away or failed; anything
+/// else (the default, `all`) logs one line per request. A `console.log` costs about as much
+/// CPU as the rest of an accepted request (BENCHMARKS.md, "adapter").
+pub const LOG_VAR: &str = "EDGEHOOK_LOG";
 
 thread_local! {
     /// Parsed once per isolate: config is immutable for a deployment.
     static GATEWAY: RefCell<Option<Rc<Result<Gateway, ConfigError>>>> = const { RefCell::new(None) };
+    /// Whether accepted requests are logged (`EDGEHOOK_LOG`), read once per isolate.
+    static LOG_ACCEPTED: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+fn log_accepted(env: &Env) -> bool {
+    LOG_ACCEPTED.with(|c| {
+        c.get().unwrap_or_else(|| {
+            let all = env
+                .var(LOG_VAR)
+                .map(|v| v.to_string().trim() != "rejections")
+                .unwrap_or(true);
+            c.set(Some(all));
+            all
+        })
+    })
 }
 
 fn gateway(env: &Env) -> Rc<Result<Gateway, ConfigError>> {
@@ -111,7 +131,8 @@ fn log_line(l: &LogLine<'_>) -> String {
 }
 
 fn now_ms() -> i64 {
-    worker::Date::now().as_millis() as i64
+    // `Date.now()` as a number: no `Date` object on the way.
+    js_sys::Date::now() as i64
 }
 
 fn to_response(reply: &Reply, head: bool) -> worker::Result<Response> {
@@ -128,6 +149,88 @@ fn to_response(reply: &Reply, head: bool) -> worker::Result<Response> {
         .with_headers(headers))
 }
 
+/// The webhook path's responses, built on the runtime's `Response` directly (the
+/// workers-rs builder costs a few more boundary crossings per request).
+fn respond(
+    reply: &Reply,
+    head: bool,
+    allow: Option<&'static str>,
+) -> worker::Result<web_sys::Response> {
+    let init = response_init(reply.status, reply.content_type, allow)?;
+    let body = (!head).then_some(reply.body.as_str());
+    Ok(web_sys::Response::new_with_opt_str_and_init(body, &init)?)
+}
+
+type InitKey = (u16, &'static str, Option<&'static str>);
+
+thread_local! {
+    /// `ResponseInit`s (status + headers) built once per isolate and reused: `new Response`
+    /// copies the init's headers, so one init serves every response of its kind, and a
+    /// response then costs one crossing instead of five.
+    static INITS: RefCell<Vec<(InitKey, web_sys::ResponseInit)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn response_init(
+    status: u16,
+    content_type: &'static str,
+    allow: Option<&'static str>,
+) -> worker::Result<web_sys::ResponseInit> {
+    let key = (status, content_type, allow);
+    if let Some(init) = INITS.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, i)| i.clone())
+    }) {
+        return Ok(init);
+    }
+    let headers = web_sys::Headers::new()?;
+    headers.set("content-type", content_type)?;
+    headers.set("cache-control", "no-store")?;
+    if let Some(allow) = allow {
+        headers.set("allow", allow)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&headers);
+    INITS.with(|c| c.borrow_mut().push((key, init.clone())));
+    Ok(init)
+}
+
+fn respond_rejection(r: &Rejection) -> worker::Result<web_sys::Response> {
+    let allow = match r {
+        Rejection::MethodNotAllowed(_, allow) => Some(*allow),
+        _ => None,
+    };
+    respond(&Reply::rejection(r), false, allow)
+}
+
+/// The path of a serialized WHATWG URL (`Request.url`), as workers-rs computes it: after
+/// the authority, up to `?` or `#` (which a serialized path always percent-encodes).
+fn path_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = url.get(after_scheme..).unwrap_or_default();
+    match rest.find('/') {
+        Some(i) => {
+            let path = rest.get(i..).unwrap_or("/");
+            let end = path.find(['?', '#']).unwrap_or(path.len());
+            path.get(..end).unwrap_or("/")
+        }
+        None => "/",
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of a serialized request URL, without parsing it
+/// again (the `url` crate's parser and IDNA tables are a sixth of the wasm's code).
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url
+        .get(after_scheme..)
+        .and_then(|rest| rest.find('/'))
+        .map_or(url.len(), |i| after_scheme + i);
+    url.get(..end).unwrap_or(url)
+}
+
 fn reject(r: &Rejection) -> worker::Result<Response> {
     let resp = to_response(&Reply::rejection(r), false)?;
     if let Rejection::MethodNotAllowed(_, allow) = r {
@@ -136,36 +239,45 @@ fn reject(r: &Rejection) -> worker::Result<Response> {
     Ok(resp)
 }
 
+// The raw runtime `Request`: workers-rs's own `Request` reads `request.cf` eagerly, which
+// workerd materializes from JSON on every access (measured: BENCHMARKS.md, "adapter").
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let path = req.path();
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    let url = req.url();
+    let path = path_of(&url);
     if path.starts_with("/__demo/") {
-        return demo::handle(req, &env).await;
+        return demo::handle(Request::from(req), &env).await.map(Into::into);
     }
     if path.starts_with("/__edgehook/") {
-        return store::admin(req, &env).await;
+        return store::admin(Request::from(req), &env).await.map(Into::into);
     }
-    handle_webhook(req, env, ctx).await
+    handle_webhook(req, &url, env, ctx).await
 }
 
-async fn handle_webhook(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn handle_webhook(
+    req: web_sys::Request,
+    url: &str,
+    env: Env,
+    ctx: Context,
+) -> worker::Result<web_sys::Response> {
     let started = now_ms();
     let gw = gateway(&env);
     let gw = match gw.as_ref() {
         Ok(gw) => gw,
-        Err(e) => return reject(&Rejection::ConfigInvalid(e.to_string())),
+        Err(e) => return respond_rejection(&Rejection::ConfigInvalid(e.to_string())),
     };
-    let path = req.path();
-    let method = req.method().to_string().to_ascii_uppercase();
-    let route = gw.route(&path);
+    let path = path_of(url);
+    let method = req.method().to_ascii_uppercase();
+    let route = gw.route(path);
     let (route_path, provider) = route
         .map(|r| (r.spec.path.as_str(), r.provider.name()))
-        .unwrap_or((path.as_str(), ""));
+        .unwrap_or((path, ""));
 
-    let core_req = match read_request(&mut req, &method, &path, route.map(|r| r.max_body())).await {
+    let read = read_request(&req, &method, path, route.map(|r| r.max_body()), started).await;
+    let core_req = match read {
         Ok(r) => r,
         Err(rej) => {
-            let resp = reject(&rej);
+            let resp = respond_rejection(&rej);
             log(
                 route_path,
                 provider,
@@ -179,7 +291,13 @@ async fn handle_webhook(mut req: Request, env: Env, ctx: Context) -> worker::Res
             return resp;
         }
     };
-    let decision = gw.handle(&core_req, &RustCrypto);
+    let decision = match gw.begin(&core_req) {
+        Ok(pending) => {
+            let outcome = webcrypto::verify(pending.check()).await;
+            pending.finish(outcome)
+        }
+        Err(d) => d,
+    };
     let head = method == "HEAD";
     match decision {
         Decision::Accept {
@@ -188,27 +306,26 @@ async fn handle_webhook(mut req: Request, env: Env, ctx: Context) -> worker::Res
             key,
         } => {
             if delivery.origin.starts_with('/') {
-                let base = req
-                    .url()
-                    .map(|u| u.origin().ascii_serialization())
-                    .unwrap_or_default();
-                delivery.origin = forward::resolve(&delivery.origin, Some(&base));
+                let base = origin_of(url);
+                delivery.origin = forward::resolve(&delivery.origin, Some(base));
             }
             let id = delivery.id.clone();
             match store::seen(&env, &delivery).await {
                 Ok(true) => {
                     // A provider retry of an event we already queued: same ack, no second delivery.
-                    log(
-                        route_path,
-                        provider,
-                        &method,
-                        "duplicate",
-                        ack.status,
-                        started,
-                        Some(&id),
-                        Some(&key),
-                    );
-                    return to_response(&ack, head);
+                    if log_accepted(&env) {
+                        log(
+                            route_path,
+                            provider,
+                            &method,
+                            "duplicate",
+                            ack.status,
+                            started,
+                            Some(&id),
+                            Some(&key),
+                        );
+                    }
+                    return respond(&ack, head, None);
                 }
                 Ok(false) => {}
                 Err(e) => {
@@ -226,35 +343,39 @@ async fn handle_webhook(mut req: Request, env: Env, ctx: Context) -> worker::Res
                     Some(&id),
                     Some(&key),
                 );
-                return reject(&rej);
+                return respond_rejection(&rej);
             }
             if let Err(e) = store::remember(&env, &delivery).await {
                 console_error!("edgehook: could not record event for dedup: {e}");
             }
-            log(
-                route_path,
-                provider,
-                &method,
-                "accepted",
-                ack.status,
-                started,
-                Some(&id),
-                Some(&key),
-            );
-            to_response(&ack, head)
+            if log_accepted(&env) {
+                log(
+                    route_path,
+                    provider,
+                    &method,
+                    "accepted",
+                    ack.status,
+                    started,
+                    Some(&id),
+                    Some(&key),
+                );
+            }
+            respond(&ack, head, None)
         }
         Decision::Handshake(reply) => {
-            log(
-                route_path,
-                provider,
-                &method,
-                "handshake",
-                reply.status,
-                started,
-                None,
-                None,
-            );
-            to_response(&reply, head)
+            if log_accepted(&env) {
+                log(
+                    route_path,
+                    provider,
+                    &method,
+                    "handshake",
+                    reply.status,
+                    started,
+                    None,
+                    None,
+                );
+            }
+            respond(&reply, head, None)
         }
         Decision::Reject(rej) => {
             log(
@@ -267,7 +388,7 @@ async fn handle_webhook(mut req: Request, env: Env, ctx: Context) -> worker::Res
                 None,
                 None,
             );
-            reject(&rej)
+            respond_rejection(&rej)
         }
     }
 }
@@ -300,36 +421,67 @@ fn log(
     );
 }
 
+/// A body refused unread is still read to its end when small: workerd drops a keep-alive
+/// connection whose request body was left unread, without a `Connection: close`, so the
+/// sender's next request on it fails with a reset (measured: tests/load).
+const DRAIN_LIMIT: usize = 64 * 1024;
+
+async fn drain(req: &web_sys::Request, declared: Option<usize>) {
+    if declared.is_some_and(|len| len > DRAIN_LIMIT) {
+        return;
+    }
+    let Some(raw) = req.body() else { return };
+    let mut stream = ByteStream::from(raw);
+    let mut seen = 0;
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len();
+        if seen > DRAIN_LIMIT {
+            return;
+        }
+    }
+}
+
 /// Reads the request into plain data, enforcing the body limit before buffering when the
 /// sender declares a length, and after reading otherwise.
 async fn read_request(
-    req: &mut Request,
+    req: &web_sys::Request,
     method: &str,
     path: &str,
     max_body: Option<usize>,
+    now_ms: i64,
 ) -> Result<crate::Request, Rejection> {
     let limit = max_body.unwrap_or(crate::config::DEFAULT_MAX_BODY);
     let mut headers = Vec::new();
-    for (k, v) in req.headers().entries() {
+    for (k, v) in Headers(req.headers()).entries() {
         headers.push((k, v));
     }
     let declared = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(Rejection::BodyTooLarge(limit));
+    fn unreadable<E>(_: E) -> Rejection {
+        Rejection::MalformedBody("body could not be read".into())
     }
-    let unreadable = |_| Rejection::MalformedBody("body could not be read".into());
-    let body = if method == "GET" || method == "HEAD" || max_body.is_none() {
+    // Only a POST to a route carries an event: other methods get their 405 or handshake
+    // without a byte read (a 2 MiB PUT is a wrong method, not a large body), and a POST
+    // with no body at all (no length, not chunked) is an empty one, not an unreadable one.
+    let body = if method != "POST" || max_body.is_none() || req.body().is_none() {
+        drain(req, declared).await;
         Vec::new()
+    } else if declared.is_some_and(|len| len > limit) {
+        return Err(Rejection::BodyTooLarge(limit));
     } else if declared.is_some() {
         // Declared within the limit: one copy out of the runtime.
-        req.bytes().await.map_err(unreadable)?
+        let promise = req.array_buffer().map_err(unreadable)?;
+        let buffer = js_sys::futures::JsFuture::from(promise)
+            .await
+            .map_err(unreadable)?;
+        js_sys::Uint8Array::new(&buffer).to_vec()
     } else {
         // Chunked, no length: read piecewise and stop as soon as the limit is passed, so
         // an endless body costs at most `limit` bytes of memory.
-        let mut stream = req.stream().map_err(unreadable)?;
+        let raw = req.body().ok_or_else(|| unreadable(()))?;
+        let mut stream = ByteStream::from(raw);
         let mut body = Vec::new();
         while let Some(chunk) = stream.next().await {
             body.extend_from_slice(&chunk.map_err(unreadable)?);
@@ -347,7 +499,7 @@ async fn read_request(
         path: path.to_owned(),
         headers,
         body,
-        now_ms: now_ms(),
+        now_ms,
     })
 }
 

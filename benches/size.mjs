@@ -1,0 +1,114 @@
+// Size and startup: raw and gzip (-9) bytes of the worker's wasm + JS and the browser
+// tester's wasm + glue, the worker wasm's sections (code, data, names), and the compile +
+// instantiate time in workerd (cold starts through miniflare, next to the JS and Rust floors).
+//
+// Usage: node benches/size.mjs [--worker target/bench/worker] [--www www/pkg] [--out target/bench/size.json]
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const WORKER = path.resolve(root, arg('worker', 'target/bench/worker'));
+const WWW = path.resolve(root, arg('www', 'www/pkg'));
+const OUT = path.resolve(root, arg('out', 'target/bench/size.json'));
+const FLOOR = path.resolve(root, arg('floor', 'target/bench/rust-floor'));
+
+const gz = (buf) => zlib.gzipSync(buf, { level: 9 }).length;
+
+function leb(buf, at) {
+  let v = 0;
+  let shift = 0;
+  for (;;) {
+    const b = buf[at++];
+    v += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (b < 0x80) return [v, at];
+  }
+}
+
+/** Bytes per section: code, data, custom sections by name, everything else. */
+function sections(buf) {
+  const names = { 10: 'code', 11: 'data' };
+  const out = {};
+  let at = 8;
+  while (at < buf.length) {
+    const id = buf[at];
+    const [size, body] = leb(buf, at + 1);
+    let key = names[id] || 'other';
+    if (id === 0) {
+      const [len, s] = leb(buf, body);
+      key = `custom:${buf.subarray(s, s + len).toString('utf8')}`;
+    }
+    out[key] = (out[key] || 0) + (body - at) + size;
+    at = body + size;
+  }
+  return out;
+}
+
+function files(list) {
+  const rows = [];
+  for (const f of list) {
+    if (!fs.existsSync(f)) return null;
+    const buf = fs.readFileSync(f);
+    rows.push({ file: path.relative(root, f), raw: buf.length, gzip: gz(buf) });
+  }
+  const all = Buffer.concat(list.map((f) => fs.readFileSync(f)));
+  return { files: rows, raw: all.length, gzip: gz(all) };
+}
+
+/** Worker start-up in workerd (miniflare): time to ready (workerd compiles the wasm module
+ * while loading the script) and the first request (instantiation, config parse), medians of
+ * `n` cold starts, next to the JS and Rust floors. */
+async function startup(n = 5) {
+  const { Miniflare } = await import('miniflare');
+  const rules = [
+    { type: 'ESModule', include: ['**/*.js'] },
+    { type: 'CompiledWasm', include: ['**/*.wasm'] },
+  ];
+  const routes = JSON.stringify([{ path: '/hooks/x', provider: 'stripe', secrets: ['S'], origin: 'https://origin.invalid/' }]);
+  const kinds = {
+    'js-ok': { scriptPath: path.join(root, 'benches/edge/workers/js-ok.js'), modulesRoot: path.join(root, 'benches/edge/workers') },
+    'rust-ok': FLOOR && fs.existsSync(path.join(FLOOR, 'index.js')) ? { scriptPath: path.join(FLOOR, 'index.js'), modulesRoot: FLOOR, modulesRules: rules } : null,
+    edgehook: { scriptPath: path.join(WORKER, 'index.js'), modulesRoot: WORKER, modulesRules: rules, bindings: { EDGEHOOK_ROUTES: routes, S: 'whsec_x' } },
+  };
+  const out = {};
+  for (const [name, opts] of Object.entries(kinds)) {
+    if (!opts) continue;
+    const ready = [];
+    const first = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const mf = new Miniflare({ modules: true, compatibilityDate: '2026-04-20', port: 0, host: '127.0.0.1', ...opts, handleRuntimeStdio(o, e) { o.resume(); e.resume(); } });
+      const url = await mf.ready;
+      const t1 = performance.now();
+      await (await fetch(new URL('/hooks/x', url), { method: 'POST', body: 'x' })).text();
+      const t2 = performance.now();
+      await mf.dispose();
+      ready.push(t1 - t0);
+      first.push(t2 - t1);
+    }
+    const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+    out[name] = { readyMs: med(ready), firstRequestMs: med(first) };
+  }
+  return out;
+}
+
+const workerWasm = path.join(WORKER, 'index_bg.wasm');
+const result = {
+  date: new Date().toISOString(),
+  node: process.version,
+  worker: files([workerWasm, path.join(WORKER, 'index.js')]),
+  workerSections: fs.existsSync(workerWasm) ? sections(fs.readFileSync(workerWasm)) : null,
+  startup: fs.existsSync(workerWasm) ? await startup() : null,
+  browser: files([path.join(WWW, 'edgehook_bg.wasm'), path.join(WWW, 'edgehook.js')]),
+};
+fs.mkdirSync(path.dirname(OUT), { recursive: true });
+fs.writeFileSync(OUT, JSON.stringify(result, null, 2));
+const kib = (n) => (n / 1024).toFixed(1);
+if (result.worker) process.stderr.write(`[size] worker wasm+js: ${kib(result.worker.raw)} KiB raw, ${kib(result.worker.gzip)} KiB gzip; start-up ${JSON.stringify(result.startup)}\n`);
+if (result.browser) process.stderr.write(`[size] browser wasm+glue: ${kib(result.browser.raw)} KiB raw, ${kib(result.browser.gzip)} KiB gzip\n`);
