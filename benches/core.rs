@@ -15,11 +15,11 @@
 //! `EDGEHOOK_BENCH_QUICK=1` shortens the measurement (used by `npm run bench`).
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, BenchmarkId, Criterion};
 use edgehook::event::Event;
 use edgehook::providers::{Check, SignInput};
 use edgehook::verify::{Algorithm, RustCrypto};
@@ -358,4 +358,105 @@ criterion_group! {
     config = config();
     targets = providers, routes
 }
-criterion_main!(benches);
+
+/// `full / bare` measured in alternating batches (bare, full, full, bare, ...), median of the
+/// pairs: on a shared machine the load drifts between two criterion benchmarks run a minute
+/// apart, but hardly within two 3 ms batches, so this ratio is the one the target is read from.
+fn paired_ratio(bare: &dyn Fn(), full: &dyn Fn(), pairs: usize) -> (f64, f64, f64) {
+    let mut n = 1usize;
+    loop {
+        let t = Instant::now();
+        for _ in 0..n {
+            full();
+        }
+        if t.elapsed() >= Duration::from_millis(3) || n >= 1 << 20 {
+            break;
+        }
+        n *= 2;
+    }
+    let time = |f: &dyn Fn()| {
+        let t = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        t.elapsed().as_secs_f64() / n as f64
+    };
+    let (mut ratios, mut bares, mut fulls) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..pairs {
+        let (b, f) = if i % 2 == 0 {
+            let b = time(bare);
+            (b, time(full))
+        } else {
+            let f = time(full);
+            (time(bare), f)
+        };
+        ratios.push(f / b);
+        bares.push(b);
+        fulls.push(f);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    (
+        median(&mut bares) * 1e6,
+        median(&mut fulls) * 1e6,
+        median(&mut ratios),
+    )
+}
+
+/// Paired verify/bare ratios per provider at 1 KiB and 64 KiB (and SIBS 4 KiB), written to
+/// `target/bench/ratios.json` for benches/report.mjs.
+fn ratios() {
+    let pairs = if std::env::var_os("EDGEHOOK_BENCH_QUICK").is_some() {
+        15
+    } else {
+        41
+    };
+    let mut rows = Vec::new();
+    for case in CASES {
+        let gw = gateway_for(case, 1);
+        for size in sizes_for(case.provider) {
+            if ![KIB, 4 * KIB, 64 * KIB].contains(&size) {
+                continue;
+            }
+            let payload = (case.payload)(size);
+            let req = signed_request(&gw, "/h0", &payload);
+            let pending = gw.begin(&req).expect("begins");
+            let check = pending.check().clone();
+            let bare_fn = || {
+                black_box(bare(black_box(&check)));
+            };
+            let verify_fn = || {
+                let p = gw.begin(black_box(&req)).expect("begins");
+                black_box(p.verify(&RustCrypto).expect("verifies"));
+            };
+            let handle_fn = || {
+                black_box(gw.handle(black_box(&req), &RustCrypto));
+            };
+            let (b, v, rv) = paired_ratio(&bare_fn, &verify_fn, pairs);
+            let (_, h, rh) = paired_ratio(&bare_fn, &handle_fn, pairs);
+            eprintln!(
+                "ratio {:<18} {:>8} B  bare {b:>9.2} µs  verify {v:>9.2} µs ({rv:.3}×)  handle {h:>9.2} µs ({rh:.2}×)",
+                case.provider, size
+            );
+            rows.push(format!(
+                r#"{{"provider":"{}","size":{size},"bare_us":{b:.3},"verify_us":{v:.3},"verify_ratio":{rv:.4},"handle_us":{h:.3},"handle_ratio":{rh:.4}}}"#,
+                case.provider
+            ));
+        }
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join("ratios.json"), format!("[{}]\n", rows.join(",\n")));
+}
+
+fn main() {
+    // Only under `cargo bench` (which passes --bench), not when `cargo test --benches` runs
+    // the benchmarks once as tests.
+    if std::env::args().any(|a| a == "--bench") {
+        ratios();
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -55,7 +55,7 @@ fi
 
 step "1. core micro-benchmarks (criterion)"
 if [ -n "$quick" ]; then export EDGEHOOK_BENCH_QUICK=1; else export EDGEHOOK_BENCH_QUICK="${EDGEHOOK_BENCH_QUICK:-1}"; fi
-nice_run cargo bench --quiet --bench core -- --noplot 2>&1 | grep -E '^(verify|handle|bare|normalize|routes)/|time:' | paste - - | awk '{print $1, $3, $4, $5, $6, $7, $8}' >&2 || true
+nice_run cargo bench --quiet --bench core -- --noplot 2>&1 | grep -E '^ratio|^(verify|handle|bare|normalize|routes)/|time:' >&2 || true
 
 step "2. edge load through workerd"
 if [ -n "$quick" ]; then
