@@ -69,6 +69,8 @@ if (est.size) {
     p(`| ${prov} | ${kib} | ${f(b, 2)} | ${f(v, 2)} | ${f(v / b, 3)}× | ${f(h, 2)} | ${f(h / b, 2)}× | ${f(n, 2)} |`);
   }
   p();
+  p('Criterion runs `bare` and `verify` of a row a minute apart: on a shared machine a ratio below 1 is load drift, not a verify faster than its own HMAC. The paired ratios below are the ones to read.');
+  p();
 }
 const ratiosFile = path.join(DIR, 'ratios.json');
 if (fs.existsSync(ratiosFile)) {
