@@ -70,8 +70,19 @@ test('the "000" ack dialect', async () => {
   assert.equal(res.text, '{"statusCode":"000","statusMsg":"Success","notificationID":"de64fbe2-0e6e-4d94-b50c-3dac491e76ff"}');
 });
 
+// Earlier tests' forwards arrive asynchronously (the queue consumer): wait until the origin
+// has been quiet for a second before counting, so a late delivery is not blamed on this test.
+async function settledCount() {
+  let last = -1;
+  for (let i = 0; i < 40 && origin.received.length !== last; i++) {
+    last = origin.received.length;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return origin.received.length;
+}
+
 test('tampered tag, IV or body and an unknown key: 401 decryption_failed, nothing forwarded', async () => {
-  const before = origin.received.length;
+  const before = await settledCount();
   const flip = (b64) => { const b = Buffer.from(b64, 'base64'); b[0] ^= 1; return b.toString('base64'); };
   const attempts = [
     [published.body, headers(published.iv, flip(published.tag))],
