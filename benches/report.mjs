@@ -149,6 +149,8 @@ if (edge) {
   };
   cmp('edgehook-stripe', 'js-webcrypto-stripe', 1.0, 'verify vs JS WebCrypto (default logging)');
   cmp('edgehook-stripe-quiet', 'js-webcrypto-stripe', 1.0, 'verify vs JS WebCrypto (EDGEHOOK_LOG=rejections)');
+  cmp('edgehook-stripe', 'js-webcrypto-stripe-enqueue', 1.0, 'same job vs JS WebCrypto + parse, normalize, dedup, enqueue (default logging)');
+  cmp('edgehook-stripe-quiet', 'js-webcrypto-stripe-enqueue', 1.0, 'same job vs JS WebCrypto + parse, normalize, dedup, enqueue (EDGEHOOK_LOG=rejections)');
   cmp('edgehook-sibs', 'js-webcrypto-sibs', 1.0, 'SIBS decrypt vs JS WebCrypto (default logging)');
   cmp('edgehook-sibs-quiet', 'js-webcrypto-sibs', 1.0, 'SIBS decrypt vs JS WebCrypto (EDGEHOOK_LOG=rejections)');
   cmp('edgehook-standard', 'js-standardwebhooks', 1.2, 'Standard Webhooks vs `standardwebhooks` (default logging)');

@@ -141,6 +141,12 @@ pub fn raw_json(text: &str) -> Box<RawValue> {
         })
 }
 
+/// [`raw_json`] for text that [`crate::json::parse`] has already accepted: the strict check
+/// is not run a second time on the hot path (only `RawValue`'s own syntax scan remains).
+pub fn raw_checked(text: &str) -> Box<RawValue> {
+    RawValue::from_string(text.to_owned()).unwrap_or_else(|_| raw_json(text))
+}
+
 /// A raw JSON value from anything serializable.
 pub fn raw_from<T: Serialize>(value: &T) -> Box<RawValue> {
     serde_json::to_string(value)

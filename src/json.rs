@@ -9,17 +9,17 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
 
 use crate::error::Rejection;
 
 /// Maximum nesting depth of objects and arrays. Real payment payloads nest under 10.
 pub const MAX_DEPTH: usize = 64;
 
-/// Parses `bytes` as JSON after checking for duplicate keys and nesting depth.
+/// Parses `bytes` as JSON, refusing duplicate keys and nesting past [`MAX_DEPTH`], in one
+/// pass: the checking visitor builds the value itself (this runs on every accepted event).
 pub fn parse(bytes: &[u8]) -> Result<serde_json::Value, Rejection> {
-    check(bytes)?;
-    serde_json::from_slice(bytes)
-        .map_err(|e| Rejection::MalformedBody(format!("invalid JSON: {e}")))
+    build(bytes).map_err(rejection)
 }
 
 /// For bodies that need not be JSON (generic-hmac passes form and text bodies through):
@@ -27,11 +27,9 @@ pub fn parse(bytes: &[u8]) -> Result<serde_json::Value, Rejection> {
 /// JSON that only a lenient parser takes (a key twice, nesting past [`MAX_DEPTH`]): the
 /// gateway and the origin could read such a body differently.
 pub fn parse_if_json(bytes: &[u8]) -> Result<Option<serde_json::Value>, Rejection> {
-    match guard(bytes) {
-        Ok(()) => serde_json::from_slice(bytes)
-            .map(Some)
-            .map_err(|e| Rejection::MalformedBody(format!("invalid JSON: {e}"))),
-        // Our guard's own errors are the only `Data` errors; the rest are syntax/EOF.
+    match build(bytes) {
+        Ok(v) => Ok(Some(v)),
+        // Our visitor's own errors are the only `Data` errors; the rest are syntax/EOF.
         Err(e) if e.classify() == serde_json::error::Category::Data => Err(rejection(e)),
         Err(_) => Ok(None),
     }
@@ -49,6 +47,13 @@ fn guard(bytes: &[u8]) -> Result<(), serde_json::Error> {
         .and_then(|()| de.end())
 }
 
+fn build(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v = Builder { depth: 0 }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
 fn rejection(e: serde_json::Error) -> Rejection {
     let msg = e.to_string();
     if msg.starts_with("duplicate key") || msg.starts_with("nesting") {
@@ -63,17 +68,89 @@ struct Guard {
     depth: usize,
 }
 
+fn deeper<E: de::Error>(depth: usize) -> Result<usize, E> {
+    if depth >= MAX_DEPTH {
+        Err(E::custom(format_args!(
+            "nesting deeper than {MAX_DEPTH} levels"
+        )))
+    } else {
+        Ok(depth + 1)
+    }
+}
+
 impl Guard {
     fn deeper<E: de::Error>(self) -> Result<Guard, E> {
-        if self.depth >= MAX_DEPTH {
-            Err(E::custom(format_args!(
-                "nesting deeper than {MAX_DEPTH} levels"
-            )))
-        } else {
-            Ok(Guard {
-                depth: self.depth + 1,
-            })
+        deeper(self.depth).map(|depth| Guard { depth })
+    }
+}
+
+/// Builds a [`Value`] under the same rules as [`Guard`]: a duplicate key is found by the
+/// map insert itself, so checking costs nothing beyond building.
+#[derive(Clone, Copy)]
+struct Builder {
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Builder {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Builder {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // serde_json never hands a visitor a non-finite number (it refuses `1e400`).
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = Builder {
+            depth: deeper(self.depth)?,
+        };
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(v) = seq.next_element_seed(inner)? {
+            items.push(v);
         }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = Builder {
+            depth: deeper(self.depth)?,
+        };
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(inner)?;
+            if out.insert(key, value).is_some() {
+                return Err(de::Error::custom("duplicate key in a JSON object"));
+            }
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -140,6 +217,22 @@ mod tests {
             parse(br#"{"a":{"x":1},"b":{"x":2}}"#).is_ok(),
             "same key in sibling objects"
         );
+    }
+
+    #[test]
+    fn builds_the_same_value_as_serde_json() {
+        for doc in [
+            &br#"{"a":1,"b":-2,"c":18446744073709551615,"d":-9223372036854775808}"#[..],
+            br#"{"f":1.5,"g":-0.0,"h":1e-7,"i":12.30,"j":1E+2}"#,
+            br#"{"s":"\u00e9\ud83d\ude00\n\"q\"","t":true,"u":false,"n":null}"#,
+            br#"[[],{},[{"k":[1,[2,[3]]]}],"",0]"#,
+            br#"  "just a string"  "#,
+            br#"{"amount":{"value":"16.20","currency":"EUR"},"list":[1,2,3]}"#,
+        ] {
+            let ours = parse(doc).expect("valid");
+            let theirs: serde_json::Value = serde_json::from_slice(doc).expect("valid");
+            assert_eq!(ours, theirs, "{}", String::from_utf8_lossy(doc));
+        }
     }
 
     #[test]

@@ -7,6 +7,10 @@
 //
 // Usage: node benches/edge/run.mjs [--rounds 3] [--duration 5] [--connections 16]
 //        [--groups floor,verify,standard,sibs,body,routes] [--out target/bench/edge.json]
+//        [--only name,name] [--profile name [--profile-seconds 5]]
+// --profile samples the named variant's isolate with V8's CPU profiler (through workerd's
+// inspector) during one load round and prints self and inclusive time per function (wasm
+// functions by name when the build keeps them: EDGEHOOK_KEEP_NAMES=1 CARGO_PROFILE_RELEASE_STRIP=none).
 // Env: EDGEHOOK_BENCH_BUILD (edgehook build dir, default /tmp/build-bench or build/),
 //      EDGEHOOK_BENCH_FLOOR (the trivial workers-rs worker's build dir).
 import { spawn, execFileSync } from 'node:child_process';
@@ -28,6 +32,9 @@ const DURATION = Number(arg('duration', 5));
 const SCALE_DURATION = Number(arg('scale-duration', Math.min(DURATION, 3)));
 const CONNECTIONS = Number(arg('connections', 16));
 const GROUPS = arg('groups', 'floor,verify,standard,sibs,body,routes').split(',');
+const ONLY = arg('only', '') ? arg('only', '').split(',') : null;
+const PROFILE = arg('profile', '');
+const PROFILE_SECONDS = Number(arg('profile-seconds', 5));
 const OUT = path.resolve(root, arg('out', 'target/bench/edge.json'));
 const BUILD = path.resolve(root, process.env.EDGEHOOK_BENCH_BUILD || 'target/bench/worker');
 const FLOOR = path.resolve(root, process.env.EDGEHOOK_BENCH_FLOOR || 'target/bench/rust-floor');
@@ -156,8 +163,14 @@ function bundleStandardWebhooks() {
   return out;
 }
 
-function jsWorker(file) {
-  return { workers: [{ name: 'main', modules: true, scriptPath: file, modulesRoot: path.dirname(file), compatibilityDate: COMPAT, bindings: SECRETS }] };
+function jsWorker(file, stubs = false) {
+  const main = { name: 'main', modules: true, scriptPath: file, modulesRoot: path.dirname(file), compatibilityDate: COMPAT, bindings: SECRETS };
+  if (!stubs) return { workers: [main] };
+  main.wrappedBindings = {
+    EDGEHOOK_QUEUE: { scriptName: 'stubs', entrypoint: 'queue' },
+    EDGEHOOK_KV: { scriptName: 'stubs', entrypoint: 'kv' },
+  };
+  return { workers: [main, { name: 'stubs', modules: true, scriptPath: path.join(here, 'workers/stubs.js') }] };
 }
 
 function wasmWorker(dir, bindings = {}, stubs = false) {
@@ -246,6 +259,7 @@ async function measure(v) {
     ...v.options,
     port: 0,
     host: '127.0.0.1',
+    ...(PROFILE === v.name ? { inspectorPort: 9329 } : {}),
     handleRuntimeStdio(stdout, stderr) {
       stdout.resume();
       stderr.resume();
@@ -261,6 +275,7 @@ async function measure(v) {
     if (v.expect && !v.expect.test(first)) throw new Error(`${v.name}: unexpected body ${first.slice(0, 200)}`);
     if (v.verifies) await probe(url, tamper(v.req), v.rejectStatus ?? 401);
     await load(url, v.req, 1); // warm-up: JIT tiers, per-isolate caches
+    if (PROFILE === v.name) await profile(url, v);
     const rounds = [];
     for (let r = 0; r < ROUNDS; r++) {
       const c0 = cpuTicks(pid);
@@ -290,6 +305,70 @@ async function measure(v) {
   }
 }
 
+// ---- profile (--profile) ------------------------------------------------------------------
+async function cdp(wsUrl) {
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(wsUrl);
+  await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
+  let id = 0;
+  const pending = new Map();
+  ws.on('message', (m) => {
+    const msg = JSON.parse(m);
+    if (msg.id && pending.has(msg.id)) {
+      pending.get(msg.id)(msg);
+      pending.delete(msg.id);
+    }
+  });
+  const send = (method, params = {}) => new Promise((res) => {
+    id += 1;
+    pending.set(id, res);
+    ws.send(JSON.stringify({ id, method, params }));
+  });
+  return { send, close: () => ws.close() };
+}
+
+async function profile(url, v) {
+  const targets = await (await fetch('http://127.0.0.1:9329/json')).json();
+  const target = targets.find((t) => t.webSocketDebuggerUrl && /main/.test(t.id + t.title + t.webSocketDebuggerUrl)) || targets[0];
+  const c = await cdp(target.webSocketDebuggerUrl);
+  await c.send('Profiler.enable');
+  await c.send('Profiler.setSamplingInterval', { interval: 50 });
+  await c.send('Profiler.start');
+  const res = await load(url, v.req, PROFILE_SECONDS);
+  const { result } = await c.send('Profiler.stop');
+  c.close();
+  const p = result.profile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of p.nodes) for (const ch of n.children || []) parent.set(ch, n.id);
+  const name = (n) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url ? path.basename(n.callFrame.url) : ''}`.trim();
+  const self = new Map();
+  const incl = new Map();
+  let total = 0;
+  p.samples.forEach((sid, i) => {
+    const dt = p.timeDeltas[i] || 0;
+    total += dt;
+    const n = byId.get(sid);
+    self.set(name(n), (self.get(name(n)) || 0) + dt);
+    const seen = new Set();
+    for (let cur = sid; cur !== undefined; cur = parent.get(cur)) {
+      const nm = name(byId.get(cur));
+      if (seen.has(nm)) continue;
+      seen.add(nm);
+      incl.set(nm, (incl.get(nm) || 0) + dt);
+    }
+  });
+  const idle = self.get('(idle)') || 0;
+  const busy = total - idle;
+  const perReq = (us) => (us / res.requests).toFixed(1);
+  const top = (m, k) => [...m].filter(([n]) => n !== '(idle)' && n !== '(root)').sort((a, b) => b[1] - a[1]).slice(0, k);
+  process.stderr.write(`[profile] ${v.name}: ${res.requests} requests, busy ${(busy / 1000).toFixed(0)} ms of ${(total / 1000).toFixed(0)} ms sampled = ${perReq(busy)} µs/req in the isolate's thread\n`);
+  process.stderr.write('[profile] self µs/req:\n');
+  for (const [n, t] of top(self, 45)) process.stderr.write(`  ${perReq(t).padStart(7)}  ${(100 * t / busy).toFixed(1).padStart(5)}%  ${n}\n`);
+  process.stderr.write('[profile] inclusive µs/req:\n');
+  for (const [n, t] of top(incl, 60)) process.stderr.write(`  ${perReq(t).padStart(7)}  ${(100 * t / busy).toFixed(1).padStart(5)}%  ${n}\n`);
+}
+
 // ---- variants -----------------------------------------------------------------------------
 function variants() {
   const vs = [];
@@ -312,6 +391,7 @@ function variants() {
     add('verify', 'edgehook-stripe', 'edgehook, Stripe route: verify + normalize + enqueue + ack', edgehook(stripeRoutes), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
     add('verify', 'edgehook-stripe-quiet', 'same, EDGEHOOK_LOG=rejections (no log line per accepted event)', edgehook(stripeRoutes, QUIET), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
     add('verify', 'js-webcrypto-stripe', 'JS, Stripe-style HMAC verify with WebCrypto (reference a)', jsWorker(path.join(here, 'workers/js-webcrypto-stripe.js')), stripe2k, { verifies: true });
+    add('verify', 'js-webcrypto-stripe-enqueue', 'JS, same verify + parse, normalize, dedup, enqueue, ack: edgehook\'s job (reference a\')', jsWorker(path.join(here, 'workers/js-webcrypto-stripe-enqueue.js'), true), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
   }
   if (GROUPS.includes('standard')) {
     const sw = () => standardRequest(2048);
@@ -342,7 +422,7 @@ function variants() {
       add('routes', `edgehook-routes-${n}`, `edgehook (EDGEHOOK_LOG=rejections), ${n} routes configured`, edgehook(routes, QUIET), () => stripeRequest(`/hooks/r${n - 1}`, 2048), { verifies: true, duration: SCALE_DURATION, routes: n });
     }
   }
-  return vs;
+  return ONLY ? vs.filter((v) => ONLY.includes(v.name)) : vs;
 }
 
 // ---- main ---------------------------------------------------------------------------------

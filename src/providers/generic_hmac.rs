@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{raw_json, rfc3339_from_ms, stable_id, Draft};
+use crate::event::{raw_checked, raw_json, rfc3339_from_ms, stable_id, Draft};
 use crate::providers::standard_webhooks::{payment_data, rfc3339_at};
 use crate::providers::{ok_ack, str_at, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
@@ -663,7 +663,9 @@ impl Provider for GenericHmac {
     fn accept(&self, payload: &[u8], req: &Request) -> Result<Accepted, Rejection> {
         let s = &self.scheme;
         // Form and text bodies pass through; JSON must be unambiguous (no key twice).
-        let v = crate::json::parse_if_json(payload)?.unwrap_or(Value::Null);
+        let parsed = crate::json::parse_if_json(payload)?;
+        let is_json = parsed.is_some();
+        let v = parsed.unwrap_or(Value::Null);
         let kind = Self::optional(req, s.event_header)
             .or_else(|| KIND_FIELDS.iter().find_map(|p| str_at(&v, p)));
         // A body `id` is the event's only in an event envelope; in a resource payload
@@ -683,7 +685,12 @@ impl Provider for GenericHmac {
             .ok()
             .flatten()
             .map(|(_, secs)| rfc3339_from_ms(secs.saturating_mul(1000)));
-        let raw = raw_json(&String::from_utf8_lossy(payload));
+        let text = String::from_utf8_lossy(payload);
+        let raw = if is_json {
+            raw_checked(&text)
+        } else {
+            raw_json(&text)
+        };
         Ok(Accepted {
             draft: Draft {
                 id: Some(id.clone()),

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{normalize_time, raw_json, Draft, PaymentData, Status};
+use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status};
 use crate::providers::{
     parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
 };
@@ -250,7 +250,7 @@ impl Provider for LyraRest {
                 method: str_at(&v, &format!("{tx}/paymentMethodType"))
                     .map(|m| m.to_ascii_lowercase()),
                 provider_event_type,
-                raw: raw_json(answer),
+                raw: raw_checked(answer),
             },
         };
         Ok(Accepted {

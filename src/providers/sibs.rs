@@ -9,7 +9,7 @@
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{normalize_time, raw_json, Draft, PaymentData, Status};
+use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status};
 use crate::money::json_to_minor;
 use crate::providers::{
     parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
@@ -175,7 +175,7 @@ impl Provider for Sibs {
                 currency,
                 method: str_at(&v, "/paymentMethod").map(|m| m.to_ascii_lowercase()),
                 provider_event_type,
-                raw: raw_json(std::str::from_utf8(payload).unwrap_or("null")),
+                raw: raw_checked(std::str::from_utf8(payload).unwrap_or("null")),
             },
         };
         Ok(Accepted {

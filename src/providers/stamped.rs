@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{raw_json, stable_id, Draft};
+use crate::event::{raw_checked, stable_id, Draft};
 use crate::providers::{ok_ack, parse_json, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::stamped::Layout;
@@ -116,7 +116,7 @@ impl Provider for Stamped {
         if !v.is_object() {
             return Err(Rejection::MalformedBody("expected a JSON object".into()));
         }
-        let raw = raw_json(std::str::from_utf8(payload).unwrap_or("null"));
+        let raw = raw_checked(std::str::from_utf8(payload).unwrap_or("null"));
         let mut draft = (self.scheme.normalize)(&v, raw);
         // Bodies without an id (FedaPay's often, Everifin's never per the docs) are still
         // authentic; the gateway gives them the same stable id, so retries dedup.

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{raw_json, rfc3339_from_ms, Draft, PaymentData, Status};
+use crate::event::{raw_checked, rfc3339_from_ms, Draft, PaymentData, Status};
 use crate::providers::{
     ok_ack, parse_json, str_at, Accepted, Auth, Check, Provider, SignInput, Signed,
 };
@@ -210,7 +210,7 @@ impl Provider for StandardWebhooks {
             .and_then(|t| parse_unix_seconds(t, ts_h).ok())
             .map(|s| rfc3339_from_ms(s.saturating_mul(1000)));
         let kind = str_at(&v, "/type");
-        let raw = raw_json(std::str::from_utf8(payload).unwrap_or("null"));
+        let raw = raw_checked(std::str::from_utf8(payload).unwrap_or("null"));
         Ok(Accepted {
             draft: Draft {
                 id: Some(id.clone()),
@@ -349,7 +349,7 @@ mod tests {
             r#"{"type":"payment.succeeded","data":{"id":"pay_1","amount":1999,"currency":"eur","reference":"order-7","payment_method":"Card"}}"#,
         )
         .expect("json");
-        let d = payment_data(&v, str_at(&v, "/type"), raw_json("{}"));
+        let d = payment_data(&v, str_at(&v, "/type"), crate::event::raw_json("{}"));
         assert_eq!(d.payment_id.as_deref(), Some("pay_1"));
         assert_eq!(d.amount_minor, Some(1999));
         assert_eq!(d.currency.as_deref(), Some("EUR"));
@@ -359,7 +359,7 @@ mod tests {
         let v: Value =
             serde_json::from_str(r#"{"amount":19.99,"currency":"euro","amount_minor":"5"}"#)
                 .expect("json");
-        let d = payment_data(&v, None, raw_json("{}"));
+        let d = payment_data(&v, None, crate::event::raw_json("{}"));
         assert_eq!((d.amount_minor, d.currency), (None, None));
         assert_eq!(d.status, Status::Unknown);
     }

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{normalize_time, raw_json, Draft, PaymentData, Status};
+use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status};
 use crate::providers::{
     ok_ack, parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
 };
@@ -157,7 +157,7 @@ impl Provider for Worldline {
                 currency,
                 method,
                 provider_event_type: kind,
-                raw: raw_json(std::str::from_utf8(payload).unwrap_or("null")),
+                raw: raw_checked(std::str::from_utf8(payload).unwrap_or("null")),
             },
         };
         Ok(Accepted {

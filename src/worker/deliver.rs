@@ -8,11 +8,14 @@ use std::time::Duration;
 use futures_util::future::{join_all, select, Either};
 use worker::{
     console_error, console_log, js_sys, AbortController, Context, Delay, Env, Fetch, Headers,
-    Message, MessageBatch, MessageBuilder, MessageExt, Method, QueueRetryOptionsBuilder, Request,
-    RequestInit,
+    MessageBatch, MessageExt, Method, QueueRetryOptionsBuilder, RawMessage, Request, RequestInit,
 };
 
-use super::{gateway, now_ms, store, QUEUE};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::worker_sys::Context as JsContext;
+
+use super::{bindings, gateway, now_ms, store, QUEUE};
+use crate::config::ForwardMode;
 use crate::forward::{self, Attempt, Verdict};
 use crate::gateway::Delivery;
 use crate::verify::RustCrypto;
@@ -28,8 +31,8 @@ thread_local! {
 
 /// Hands the delivery to the durable queue and returns only once the queue has it. Without
 /// a queue binding, forwards inline as best effort (said once per isolate in the log).
-pub async fn enqueue(env: &Env, ctx: &Context, delivery: Delivery) -> Result<(), Rejection> {
-    let Ok(queue) = env.queue(QUEUE) else {
+pub async fn enqueue(env: &Env, ctx: &JsContext, delivery: Delivery) -> Result<(), Rejection> {
+    let Some(queue) = bindings::queue(env) else {
         WARNED_NO_QUEUE.with(|w| {
             if !w.replace(true) {
                 console_log!(
@@ -38,6 +41,7 @@ pub async fn enqueue(env: &Env, ctx: &Context, delivery: Delivery) -> Result<(),
             }
         });
         let env = env.clone();
+        let ctx = Context::new(JsValue::clone(ctx.as_ref()).unchecked_into());
         ctx.wait_until(async move {
             let (verdict, what) = attempt(&env, &delivery).await;
             if verdict != Verdict::Delivered {
@@ -46,19 +50,27 @@ pub async fn enqueue(env: &Env, ctx: &Context, delivery: Delivery) -> Result<(),
         });
         return Ok(());
     };
-    let message = spill_if_large(env, delivery).await?;
-    queue.send(&message).await.map_err(|e| {
-        console_error!("edgehook: queue send failed for event {}: {e}", message.id);
+    let id = delivery.id.clone();
+    let message = message_text(env, delivery).await?;
+    queue.send_text(&message, None).await.map_err(|e| {
+        console_error!("edgehook: queue send failed for event {id}: {e}");
         Rejection::QueueUnavailable
     })
 }
 
-/// Moves a too-large delivery's body to KV so the queue message stays under its limit.
-pub async fn spill_if_large(env: &Env, mut d: Delivery) -> Result<Delivery, Rejection> {
-    let size = d.event.len() + d.payload.len() + 1024;
-    if size <= QUEUE_MESSAGE_LIMIT {
-        return Ok(d);
+/// The queue message for `d`: its JSON, with the body moved to KV first when the message
+/// would pass the queue's size limit.
+pub async fn message_text(env: &Env, mut d: Delivery) -> Result<String, Rejection> {
+    if d.forward != ForwardMode::Raw {
+        // Only raw forwarding sends the payload as received; the other modes send the
+        // event, which already carries it (`data.raw`): the message stays half the size.
+        d.payload.clear();
     }
+    let text = serde_json::to_string(&d).map_err(|_| Rejection::QueueUnavailable)?;
+    if text.len() <= QUEUE_MESSAGE_LIMIT {
+        return Ok(text);
+    }
+    let size = text.len();
     if store::put_body(env, &d).await.is_err() {
         console_error!(
             "edgehook: event {} is {size} bytes, over the queue's message limit, and the {} store is unavailable",
@@ -67,10 +79,21 @@ pub async fn spill_if_large(env: &Env, mut d: Delivery) -> Result<Delivery, Reje
         );
         return Err(Rejection::QueueUnavailable);
     }
-    d.event.clear();
-    d.payload.clear();
-    d.spilled = true;
-    Ok(d)
+    let mut stub = d;
+    stub.event.clear();
+    stub.payload.clear();
+    stub.spilled = true;
+    serde_json::to_string(&stub).map_err(|_| Rejection::QueueUnavailable)
+}
+
+/// A queue message's delivery: text (what [`enqueue`] sends), or a structured value sent by
+/// an older build, read through `JSON.stringify`.
+fn decode(body: &wasm_bindgen::JsValue) -> Option<Delivery> {
+    let text = match body.as_string() {
+        Some(t) => t,
+        None => js_sys::JSON::stringify(body).ok()?.as_string()?,
+    };
+    serde_json::from_str(&text).ok()
 }
 
 /// One delivery attempt to the origin, bounded by the route's timeout. Returns the verdict
@@ -144,37 +167,37 @@ async fn send(out: &forward::OriginRequest, timeout_ms: u64) -> Attempt {
 /// The consumer: every message is handled on its own (ack, re-send with backoff, or
 /// dead-letter), concurrently within the batch so one slow origin call does not hold the
 /// others back.
-pub async fn consume(batch: MessageBatch<Delivery>, env: Env) -> worker::Result<()> {
+pub async fn consume<T>(batch: MessageBatch<T>, env: Env) -> worker::Result<()> {
     let dead_letter_queue = batch.queue().ends_with("-dead");
-    let messages = match batch.messages() {
-        Ok(m) => m,
-        Err(e) => {
-            // An undecodable batch is retried (then lands in the DLQ), never dropped.
-            console_error!("edgehook: queue batch could not be decoded: {e}");
-            batch.retry_all();
-            return Ok(());
-        }
-    };
     let env = &env;
-    join_all(messages.into_iter().map(|msg| async move {
+    join_all(batch.raw_iter().map(|msg| async move {
+        let Some(delivery) = decode(&msg.body()) else {
+            // Not ours to read: retried by the queue, then kept by its DLQ, never dropped.
+            console_error!(
+                "edgehook: queue message {} could not be decoded; leaving it to the queue",
+                msg.id()
+            );
+            msg.retry();
+            return;
+        };
         if dead_letter_queue {
             bury(
                 env,
                 &msg,
-                msg.body(),
+                &delivery,
                 "the queue gave up on it (consumer failures)",
             )
             .await;
         } else {
-            handle(env, &msg).await;
+            handle(env, &msg, delivery).await;
         }
     }))
     .await;
     Ok(())
 }
 
-async fn handle(env: &Env, msg: &Message<Delivery>) {
-    let mut delivery = msg.body().clone();
+async fn handle(env: &Env, msg: &RawMessage, received: Delivery) {
+    let mut delivery = received.clone();
     if delivery.spilled {
         match store::get_body(env, &delivery).await {
             Ok(Some(full)) => delivery = full,
@@ -193,7 +216,7 @@ async fn handle(env: &Env, msg: &Message<Delivery>) {
         }
     }
     let (verdict, what) = attempt(env, &delivery).await;
-    let mut next = msg.body().clone();
+    let mut next = received;
     next.attempt += 1;
     match verdict {
         Verdict::Delivered => {
@@ -214,16 +237,9 @@ async fn handle(env: &Env, msg: &Message<Delivery>) {
             );
             // Re-send with the attempt count, so backoff and the give-up point survive
             // isolate restarts; if that fails, let the queue redeliver the original.
-            let resent = match env.queue(QUEUE) {
-                Ok(q) => q
-                    .send(
-                        MessageBuilder::new(next.clone())
-                            .delay_seconds(delay)
-                            .build(),
-                    )
-                    .await
-                    .is_ok(),
-                Err(_) => false,
+            let resent = match (bindings::queue(env), serde_json::to_string(&next)) {
+                (Some(q), Ok(text)) => q.send_text(&text, Some(delay)).await.is_ok(),
+                _ => false,
             };
             if resent {
                 msg.ack();
@@ -244,7 +260,7 @@ async fn handle(env: &Env, msg: &Message<Delivery>) {
 
 /// Stores a dead letter, then acks; if the store fails the message is retried so the
 /// queue keeps it (and finally moves it to its DLQ): nothing vanishes.
-async fn bury(env: &Env, msg: &Message<Delivery>, d: &Delivery, reason: &str) {
+async fn bury(env: &Env, msg: &RawMessage, d: &Delivery, reason: &str) {
     match store::put_dead(env, d, reason).await {
         Ok(()) => msg.ack(),
         Err(e) => {

@@ -1,6 +1,7 @@
 //! Cloudflare Workers adapter: turns runtime requests into core requests and core
 //! decisions into responses, queue sends and origin fetches. No webhook logic lives here.
 
+mod bindings;
 mod deliver;
 mod demo;
 mod store;
@@ -11,6 +12,7 @@ use std::rc::Rc;
 
 use futures_util::StreamExt;
 use serde::Serialize;
+use wasm_bindgen::prelude::*;
 use worker::{
     console_error, console_log, event, js_sys, web_sys, ByteStream, Context, Env, Headers,
     MessageBatch, Request, Response,
@@ -18,7 +20,7 @@ use worker::{
 
 use crate::config::ConfigError;
 use crate::forward;
-use crate::gateway::{Decision, Delivery, Gateway};
+use crate::gateway::{Decision, Gateway};
 use crate::providers::Reply;
 use crate::Rejection;
 
@@ -239,26 +241,53 @@ fn reject(r: &Rejection) -> worker::Result<Response> {
     Ok(resp)
 }
 
-// The raw runtime `Request`: workers-rs's own `Request` reads `request.cf` eagerly, which
-// workerd materializes from JSON on every access (measured: BENCHMARKS.md, "adapter").
-#[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+/// The fetch entry point, exported by hand rather than through `#[event(fetch)]` (which
+/// generates the same export): the macro wraps the raw request in workers-rs's `Request`,
+/// which reads `request.cf` eagerly (workerd materializes it from JSON on every access),
+/// and hides the runtime's `ctx`, whose `waitUntil` takes the dedup record's put without a
+/// Rust future to drive it (measured: BENCHMARKS.md, "adapter").
+#[wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+    js_sys = ::worker::js_sys
+)]
+pub async fn fetch(
+    req: web_sys::Request,
+    env: Env,
+    ctx: worker::worker_sys::Context,
+) -> Result<JsValue, JsValue> {
     let url = req.url();
     let path = path_of(&url);
-    if path.starts_with("/__demo/") {
-        return demo::handle(Request::from(req), &env).await.map(Into::into);
+    let result = if path.starts_with("/__demo/") {
+        demo::handle(Request::from(req), &env).await.map(Into::into)
+    } else if path.starts_with("/__edgehook/") {
+        store::admin(Request::from(req), &env).await.map(Into::into)
+    } else {
+        handle_webhook(req, &url, env, ctx).await
+    };
+    match result {
+        Ok(resp) => Ok(resp.into()),
+        Err(e) => {
+            // Only the runtime refusing to build a response gets here, never a request.
+            console_error!("edgehook: {e}");
+            Ok(web_sys::Response::new_with_opt_str_and_init(
+                Some("{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}"),
+                &{
+                    let init = web_sys::ResponseInit::new();
+                    init.set_status(500);
+                    init
+                },
+            )?
+            .into())
+        }
     }
-    if path.starts_with("/__edgehook/") {
-        return store::admin(Request::from(req), &env).await.map(Into::into);
-    }
-    handle_webhook(req, &url, env, ctx).await
 }
 
 async fn handle_webhook(
     req: web_sys::Request,
     url: &str,
     env: Env,
-    ctx: Context,
+    raw_ctx: worker::worker_sys::Context,
 ) -> worker::Result<web_sys::Response> {
     let started = now_ms();
     let gw = gateway(&env);
@@ -310,7 +339,10 @@ async fn handle_webhook(
                 delivery.origin = forward::resolve(&delivery.origin, Some(base));
             }
             let id = delivery.id.clone();
-            match store::seen(&env, &delivery).await {
+            let kv = bindings::kv(&env);
+            let seen_key = store::seen_key(&delivery);
+            let accepted_at_ms = delivery.accepted_at_ms;
+            match store::seen(kv.as_ref(), &seen_key).await {
                 Ok(true) => {
                     // A provider retry of an event we already queued: same ack, no second delivery.
                     if log_accepted(&env) {
@@ -332,7 +364,7 @@ async fn handle_webhook(
                     console_error!("edgehook: dedup store unavailable, continuing without it: {e}")
                 }
             }
-            if let Err(rej) = deliver::enqueue(&env, &ctx, *delivery.clone()).await {
+            if let Err(rej) = deliver::enqueue(&env, &raw_ctx, *delivery).await {
                 log(
                     route_path,
                     provider,
@@ -345,9 +377,8 @@ async fn handle_webhook(
                 );
                 return respond_rejection(&rej);
             }
-            if let Err(e) = store::remember(&env, &delivery).await {
-                console_error!("edgehook: could not record event for dedup: {e}");
-            }
+            // The event is queued: the ack need not wait for the dedup record too.
+            store::remember(kv.as_ref(), &raw_ctx, &seen_key, accepted_at_ms);
             if log_accepted(&env) {
                 log(
                     route_path,
@@ -421,6 +452,17 @@ fn log(
     );
 }
 
+/// Every header as (name, value), in one crossing of the JS boundary: `JSON.stringify` of
+/// `Array.from(headers)` (names come lower-cased, repeated headers joined by the runtime),
+/// instead of an iterator that costs four crossings per header.
+fn header_list(headers: &web_sys::Headers) -> Vec<(String, String)> {
+    js_sys::JSON::stringify(&js_sys::Array::from(headers))
+        .ok()
+        .and_then(|s| s.as_string())
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_else(|| Headers(headers.clone()).entries().collect())
+}
+
 /// A body refused unread is still read to its end when small: workerd drops a keep-alive
 /// connection whose request body was left unread, without a `Connection: close`, so the
 /// sender's next request on it fails with a reset (measured: tests/load).
@@ -451,10 +493,7 @@ async fn read_request(
     now_ms: i64,
 ) -> Result<crate::Request, Rejection> {
     let limit = max_body.unwrap_or(crate::config::DEFAULT_MAX_BODY);
-    let mut headers = Vec::new();
-    for (k, v) in Headers(req.headers()).entries() {
-        headers.push((k, v));
-    }
+    let headers = header_list(&req.headers());
     let declared = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
@@ -465,32 +504,33 @@ async fn read_request(
     // Only a POST to a route carries an event: other methods get their 405 or handshake
     // without a byte read (a 2 MiB PUT is a wrong method, not a large body), and a POST
     // with no body at all (no length, not chunked) is an empty one, not an unreadable one.
-    let body = if method != "POST" || max_body.is_none() || req.body().is_none() {
-        drain(req, declared).await;
-        Vec::new()
-    } else if declared.is_some_and(|len| len > limit) {
-        return Err(Rejection::BodyTooLarge(limit));
-    } else if declared.is_some() {
-        // Declared within the limit: one copy out of the runtime.
-        let promise = req.array_buffer().map_err(unreadable)?;
-        let buffer = js_sys::futures::JsFuture::from(promise)
-            .await
-            .map_err(unreadable)?;
-        js_sys::Uint8Array::new(&buffer).to_vec()
-    } else {
-        // Chunked, no length: read piecewise and stop as soon as the limit is passed, so
-        // an endless body costs at most `limit` bytes of memory.
-        let raw = req.body().ok_or_else(|| unreadable(()))?;
-        let mut stream = ByteStream::from(raw);
-        let mut body = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            body.extend_from_slice(&chunk.map_err(unreadable)?);
-            if body.len() > limit {
-                return Err(Rejection::BodyTooLarge(limit));
+    let body =
+        if method != "POST" || max_body.is_none() || (declared.is_none() && req.body().is_none()) {
+            drain(req, declared).await;
+            Vec::new()
+        } else if declared.is_some_and(|len| len > limit) {
+            return Err(Rejection::BodyTooLarge(limit));
+        } else if declared.is_some() {
+            // Declared within the limit: one copy out of the runtime.
+            let promise = req.array_buffer().map_err(unreadable)?;
+            let buffer = js_sys::futures::JsFuture::from(promise)
+                .await
+                .map_err(unreadable)?;
+            js_sys::Uint8Array::new(&buffer).to_vec()
+        } else {
+            // Chunked, no length: read piecewise and stop as soon as the limit is passed, so
+            // an endless body costs at most `limit` bytes of memory.
+            let raw = req.body().ok_or_else(|| unreadable(()))?;
+            let mut stream = ByteStream::from(raw);
+            let mut body = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                body.extend_from_slice(&chunk.map_err(unreadable)?);
+                if body.len() > limit {
+                    return Err(Rejection::BodyTooLarge(limit));
+                }
             }
-        }
-        body
-    };
+            body
+        };
     if body.len() > limit {
         return Err(Rejection::BodyTooLarge(limit));
     }
@@ -504,7 +544,11 @@ async fn read_request(
 }
 
 #[event(queue)]
-async fn queue(batch: MessageBatch<Delivery>, env: Env, _ctx: Context) -> worker::Result<()> {
+async fn queue(
+    batch: MessageBatch<serde_json::Value>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
     deliver::consume(batch, env).await
 }
 

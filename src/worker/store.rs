@@ -4,32 +4,55 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use worker::{Env, Method, Request, Response};
 
-use super::{ADMIN_TOKEN, KV, QUEUE};
+use super::bindings::KvNamespace;
+use super::{ADMIN_TOKEN, KV};
 use crate::gateway::Delivery;
 use crate::Rejection;
+use wasm_bindgen::prelude::*;
+use worker::console_error;
+use worker::worker_sys::Context as JsContext;
 
 /// How long an accepted event id is remembered for dedup. Providers retry for hours
 /// (SIBS for weeks); a day covers the retries that follow a slow or lost ack.
 pub const DEDUP_TTL_S: u64 = 86_400;
 
-fn seen_key(d: &Delivery) -> String {
+/// The dedup record's key for an event on a route.
+pub fn seen_key(d: &Delivery) -> String {
     format!("seen:{}:{}", d.route, d.id)
 }
 
 /// Whether this event id was already accepted on this route. `Ok(false)` without KV.
-pub async fn seen(env: &Env, d: &Delivery) -> worker::Result<bool> {
-    let Ok(kv) = env.kv(KV) else { return Ok(false) };
-    Ok(kv.get(&seen_key(d)).text().await?.is_some())
+pub async fn seen(kv: Option<&KvNamespace>, key: &str) -> Result<bool, String> {
+    let Some(kv) = kv else { return Ok(false) };
+    Ok(kv.text(key).await?.is_some())
 }
 
-/// Records an accepted event id (after it is queued).
-pub async fn remember(env: &Env, d: &Delivery) -> worker::Result<()> {
-    let Ok(kv) = env.kv(KV) else { return Ok(()) };
-    kv.put(&seen_key(d), d.accepted_at_ms.to_string())?
-        .expiration_ttl(DEDUP_TTL_S)
-        .execute()
-        .await?;
-    Ok(())
+/// Records an accepted event id (after it is queued), handing the put to `ctx.waitUntil`:
+/// the record only serves later retries, so the ack does not wait for it. A failed put is
+/// logged; it costs at most a duplicate delivery, which the origin dedups by `webhook-id`.
+pub fn remember(kv: Option<&KvNamespace>, ctx: &JsContext, key: &str, accepted_at_ms: i64) {
+    let Some(kv) = kv else { return };
+    let put = kv
+        .put_expiring(key, &accepted_at_ms.to_string(), DEDUP_TTL_S)
+        .map(|p| PUT_FAILED.with(|on_error| p.catch(on_error)));
+    match put {
+        Ok(p) => {
+            if ctx.wait_until(&p).is_err() {
+                console_error!("edgehook: could not keep the dedup record's put alive");
+            }
+        }
+        Err(e) => console_error!("edgehook: could not record event for dedup: {e}"),
+    }
+}
+
+thread_local! {
+    /// One handler for every failed dedup put of the isolate (not a closure per request).
+    static PUT_FAILED: Closure<dyn FnMut(JsValue)> = Closure::new(|e: JsValue| {
+        console_error!(
+            "edgehook: could not record event for dedup: {}",
+            e.as_string().unwrap_or_else(|| "put rejected".into())
+        );
+    });
 }
 
 fn body_key(d: &Delivery) -> String {
@@ -169,15 +192,14 @@ pub async fn admin(req: Request, env: &Env) -> worker::Result<Response> {
         let letter: DeadLetter = serde_json::from_str(&text)?;
         let mut d = letter.delivery;
         d.attempt = 0;
-        let queue = match env.queue(QUEUE) {
-            Ok(q) => q,
-            Err(_) => return super::reject(&Rejection::QueueUnavailable),
+        let Some(queue) = super::bindings::queue(env) else {
+            return super::reject(&Rejection::QueueUnavailable);
         };
-        let message = match super::deliver::spill_if_large(env, d).await {
+        let message = match super::deliver::message_text(env, d).await {
             Ok(m) => m,
             Err(r) => return super::reject(&r),
         };
-        if queue.send(&message).await.is_err() {
+        if queue.send_text(&message, None).await.is_err() {
             return super::reject(&Rejection::QueueUnavailable);
         }
         kv.delete(&dead_key(id)).await?;
