@@ -338,6 +338,10 @@ async function profile(url, v) {
   const { result } = await c.send('Profiler.stop');
   c.close();
   const p = result.profile;
+  const saved = path.join(root, 'target/bench', `${v.name}.cpuprofile`);
+  fs.mkdirSync(path.dirname(saved), { recursive: true });
+  fs.writeFileSync(saved, JSON.stringify(p));
+  process.stderr.write(`[profile] saved ${path.relative(root, saved)} (open in Chrome DevTools)\n`);
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of p.nodes) for (const ch of n.children || []) parent.set(ch, n.id);
