@@ -194,9 +194,12 @@ function wasmWorker(dir, bindings = {}, stubs = false) {
   return { workers: [main, { name: 'stubs', modules: true, scriptPath: path.join(here, 'workers/stubs.js') }] };
 }
 
-function edgehook(routes, vars = {}) {
-  return wasmWorker(BUILD, { ...SECRETS, EDGEHOOK_ROUTES: JSON.stringify(routes), ...vars }, true);
+function edgehook(routes, vars = {}, build = BUILD) {
+  return wasmWorker(build, { ...SECRETS, EDGEHOOK_ROUTES: JSON.stringify(routes), ...vars }, true);
 }
+// EDGEHOOK_BENCH_BASELINE=<dir of an earlier build>: adds its quiet variants as
+// `…-before` rows, measured in the same run (before/after of an optimization).
+const BASELINE = process.env.EDGEHOOK_BENCH_BASELINE ? path.resolve(root, process.env.EDGEHOOK_BENCH_BASELINE) : '';
 // `EDGEHOOK_LOG=rejections`: no log line for accepted requests, as the JS workers log nothing.
 const QUIET = { EDGEHOOK_LOG: 'rejections' };
 
@@ -394,6 +397,7 @@ function variants() {
   if (GROUPS.includes('verify')) {
     add('verify', 'edgehook-stripe', 'edgehook, Stripe route: verify + normalize + enqueue + ack', edgehook(stripeRoutes), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
     add('verify', 'edgehook-stripe-quiet', 'same, EDGEHOOK_LOG=rejections (no log line per accepted event)', edgehook(stripeRoutes, QUIET), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
+    if (BASELINE) add('verify', 'edgehook-stripe-quiet-before', `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook(stripeRoutes, QUIET, BASELINE), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
     add('verify', 'js-webcrypto-stripe', 'JS, Stripe-style HMAC verify with WebCrypto (reference a)', jsWorker(path.join(here, 'workers/js-webcrypto-stripe.js')), stripe2k, { verifies: true });
     add('verify', 'js-webcrypto-stripe-enqueue', 'JS, same verify + parse, normalize, dedup, enqueue, ack: edgehook\'s job (reference a\')', jsWorker(path.join(here, 'workers/js-webcrypto-stripe-enqueue.js'), true), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
   }
@@ -401,6 +405,7 @@ function variants() {
     const sw = () => standardRequest(2048);
     add('standard', 'edgehook-standard', 'edgehook, standard-webhooks route', edgehook([route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])]), sw, { verifies: true, expect: /"status":"accepted"/ });
     add('standard', 'edgehook-standard-quiet', 'same, EDGEHOOK_LOG=rejections', edgehook([route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])], QUIET), sw, { verifies: true, expect: /"status":"accepted"/ });
+    if (BASELINE) add('standard', 'edgehook-standard-quiet-before', `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook([route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])], QUIET, BASELINE), sw, { verifies: true, expect: /"status":"accepted"/ });
     add('standard', 'js-standardwebhooks', 'JS, `standardwebhooks` 1.1.1 verify (reference b)', jsWorker(bundleStandardWebhooks()), sw, { verifies: true });
     add('standard', 'js-webcrypto-standard', 'JS, same scheme by hand with WebCrypto', jsWorker(path.join(here, 'workers/js-webcrypto-standard.js')), sw, { verifies: true });
   }
@@ -408,6 +413,7 @@ function variants() {
     const s = () => sibsRequest(4096);
     add('sibs', 'edgehook-sibs', 'edgehook, SIBS route: decrypt 4 KiB + normalize + enqueue + ack', edgehook([route('/hooks/sibs', 'sibs', ['SIBS_KEY'])]), s, { verifies: true, expect: /notificationID/ });
     add('sibs', 'edgehook-sibs-quiet', 'same, EDGEHOOK_LOG=rejections', edgehook([route('/hooks/sibs', 'sibs', ['SIBS_KEY'])], QUIET), s, { verifies: true, expect: /notificationID/ });
+    if (BASELINE) add('sibs', 'edgehook-sibs-quiet-before', `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook([route('/hooks/sibs', 'sibs', ['SIBS_KEY'])], QUIET, BASELINE), s, { verifies: true, expect: /notificationID/ });
     add('sibs', 'js-webcrypto-sibs', 'JS, AES-256-GCM decrypt 4 KiB with WebCrypto (reference c)', jsWorker(path.join(here, 'workers/js-webcrypto-sibs.js')), s, { verifies: true });
   }
   if (GROUPS.includes('body')) {
