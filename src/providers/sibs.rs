@@ -43,23 +43,13 @@ impl std::fmt::Debug for Sibs {
 
 /// Builds the route from base64 AES-256 keys (one per line) and the ack dialect.
 pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider>, ConfigError> {
-    let mut keys = Vec::new();
-    for (i, line) in secrets
-        .resolve("secrets", &spec.secrets, true)?
-        .iter()
-        .enumerate()
-    {
-        let key = decode_b64(line).filter(|k| k.len() == KEY_LEN).ok_or_else(|| {
-            ConfigError::new(
-                secrets.at("secrets"),
-                format!(
-                    "SIBS key {} must be the base64 AES-256 key from the SIBS Backoffice (32 bytes once decoded)",
-                    i + 1
-                ),
-            )
-        })?;
-        keys.push(key);
-    }
+    let keys = secrets.resolve_keys(
+        "secrets",
+        &spec.secrets,
+        "SIBS key ",
+        "must be the base64 AES-256 key from the SIBS Backoffice (32 bytes once decoded)",
+        |line| decode_b64(line).filter(|k| k.len() == KEY_LEN),
+    )?;
     let ack_status_code = match spec.ack_status_code.as_deref() {
         None => ACK_CODES[0],
         Some(code) => ACK_CODES
