@@ -9,16 +9,27 @@
 //!   included.
 //! - `bare/<provider>/<size>`: the same MAC (or decryption) over the same bytes with the
 //!   same key, called directly on the `hmac`/`sha2`/`sha1`/`aes-gcm` crates.
+//! - `decode+bare/<provider>/<size>` (SIBS, Lyra REST, Lyra form only): the decoding the wire
+//!   format itself requires (SIBS: base64 body; Lyra: parse the form, percent-decode the
+//!   signed fields), done by the same crates alone (`base64`, `form_urlencoded`), then the
+//!   bare call. `verify / (decode+bare)` is what edgehook adds; `(decode+bare) / bare` what the
+//!   wire format costs.
 //! - `normalize/<provider>/<size>`: the provider's mapping + CloudEvent serialization.
 //! - `routes/<n>`: `handle` on the last of `n` configured routes (lookup must not be linear).
 //!
 //! `EDGEHOOK_BENCH_QUICK=1` shortens the measurement (used by `npm run bench`).
+//!
+//! Under `cargo bench`, the paired ratios (see [`ratios`]) run first. A criterion filter
+//! (`cargo bench --bench core -- sibs`) limits them too, to the rows whose ids contain it, and
+//! then they are only printed: `target/bench/ratios.json` is written by unfiltered runs only.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use criterion::{criterion_group, BenchmarkId, Criterion};
 use edgehook::event::Event;
 use edgehook::providers::{Check, SignInput};
@@ -227,53 +238,129 @@ fn assert_accepted(gw: &Gateway, req: &Request, what: &str) {
     }
 }
 
+/// The digest of the concatenated `parts`, straight on the RustCrypto crates.
+fn mac(algorithm: Algorithm, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    match algorithm {
+        Algorithm::HmacSha256 => {
+            let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("key");
+            parts.iter().for_each(|p| m.update(p));
+            m.finalize().into_bytes().to_vec()
+        }
+        Algorithm::HmacSha512 => {
+            let mut m = <Hmac<sha2::Sha512> as Mac>::new_from_slice(key).expect("key");
+            parts.iter().for_each(|p| m.update(p));
+            m.finalize().into_bytes().to_vec()
+        }
+        Algorithm::HmacSha1 => {
+            let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(key).expect("key");
+            parts.iter().for_each(|p| m.update(p));
+            m.finalize().into_bytes().to_vec()
+        }
+        Algorithm::Sha1 => {
+            let mut h = sha1::Sha1::new();
+            parts.iter().for_each(|p| h.update(p));
+            h.finalize().to_vec()
+        }
+    }
+}
+
+/// AES-256-GCM decryption in place, straight on the `aes-gcm` crate (12-byte IV).
+fn open(key: &[u8], iv: &[u8], buf: &mut [u8], tag: &[u8]) {
+    let cipher = Aes256Gcm::new_from_slice(key).expect("key");
+    cipher
+        .decrypt_in_place_detached(
+            Nonce::<aes_gcm::aead::consts::U12>::from_slice(iv),
+            &[],
+            buf,
+            Tag::from_slice(tag),
+        )
+        .expect("decrypts");
+}
+
 /// The bare crypto call the check stands for, straight on the RustCrypto crates.
 fn bare(check: &Check<'_>) -> Vec<u8> {
     match check {
-        Check::Mac(mac) => {
-            let key = mac.keys.first().copied().unwrap_or_default();
-            let content: Vec<&[u8]> = mac.content.iter().map(|c| c.as_ref()).collect();
-            let mut parts = content;
-            if mac.append_key {
+        Check::Mac(m) => {
+            let key = m.keys.first().copied().unwrap_or_default();
+            let mut parts: Vec<&[u8]> = m.content.iter().map(|c| c.as_ref()).collect();
+            if m.append_key {
                 parts.push(key);
             }
-            match mac.algorithm {
-                Algorithm::HmacSha256 => {
-                    let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("key");
-                    parts.iter().for_each(|p| m.update(p));
-                    m.finalize().into_bytes().to_vec()
-                }
-                Algorithm::HmacSha512 => {
-                    let mut m = <Hmac<sha2::Sha512> as Mac>::new_from_slice(key).expect("key");
-                    parts.iter().for_each(|p| m.update(p));
-                    m.finalize().into_bytes().to_vec()
-                }
-                Algorithm::HmacSha1 => {
-                    let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(key).expect("key");
-                    parts.iter().for_each(|p| m.update(p));
-                    m.finalize().into_bytes().to_vec()
-                }
-                Algorithm::Sha1 => {
-                    let mut h = sha1::Sha1::new();
-                    parts.iter().for_each(|p| h.update(p));
-                    h.finalize().to_vec()
-                }
-            }
+            mac(m.algorithm, key, &parts)
         }
         Check::Decrypt(d) => {
             let key = d.keys.first().copied().unwrap_or_default();
-            let cipher = Aes256Gcm::new_from_slice(key).expect("key");
             let mut buf = d.ciphertext.clone();
-            cipher
-                .decrypt_in_place_detached(
-                    Nonce::<aes_gcm::aead::consts::U12>::from_slice(&d.iv),
-                    &[],
-                    &mut buf,
-                    Tag::from_slice(&d.tag),
-                )
-                .expect("decrypts");
+            open(key, &d.iv, &mut buf, &d.tag);
             buf
         }
+    }
+}
+
+/// Whether the provider's signed bytes must be decoded from the request first (then it has
+/// a `decode+bare` reference).
+fn decodes(provider: &str) -> bool {
+    matches!(provider, "sibs" | "lyra-rest" | "lyra-form")
+}
+
+/// The decoding the wire format requires, done by the crates alone, then the bare call: the
+/// least any implementation spends on the request. The key (and algorithm) come from the
+/// check; everything read from the request is decoded here from the request.
+fn decode_bare(provider: &str, req: &Request, check: &Check<'_>) -> Vec<u8> {
+    match (provider, check) {
+        ("sibs", Check::Decrypt(d)) => {
+            let header = |name: &str| {
+                let (_, v) = req
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .expect("header");
+                STANDARD.decode(v.trim()).expect("base64 header")
+            };
+            let (iv, tag) = (
+                header("X-Initialization-Vector"),
+                header("X-Authentication-Tag"),
+            );
+            let mut buf = STANDARD.decode(&req.body).expect("base64 body");
+            open(d.keys[0], &iv, &mut buf, &tag);
+            buf
+        }
+        ("lyra-rest", Check::Mac(m)) => {
+            // Every field parsed (kr-hash comes last), the kr-answer percent-decoded.
+            let mut answer = None;
+            let mut hash = None;
+            for (k, v) in form_urlencoded::parse(&req.body) {
+                match k.as_ref() {
+                    "kr-answer" => answer = Some(v),
+                    "kr-hash" => hash = Some(v),
+                    _ => {}
+                }
+            }
+            assert!(hash.is_some(), "kr-hash");
+            let answer = answer.expect("kr-answer");
+            let signed = if answer.contains("\\/") {
+                answer.replace("\\/", "/").into()
+            } else {
+                answer
+            };
+            mac(m.algorithm, m.keys[0], &[signed.as_bytes()])
+        }
+        ("lyra-form", Check::Mac(m)) => {
+            // The vads_ fields, percent-decoded and sorted by name; values, `+`, then the key.
+            let mut vads: Vec<_> = form_urlencoded::parse(&req.body)
+                .filter(|(k, _)| k.starts_with("vads_"))
+                .collect();
+            vads.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let key = m.keys[0];
+            let mut parts: Vec<&[u8]> = Vec::with_capacity(vads.len() * 2 + 1);
+            for (_, v) in &vads {
+                parts.push(v.as_bytes());
+                parts.push(b"+");
+            }
+            parts.push(key);
+            mac(m.algorithm, key, &parts)
+        }
+        _ => panic!("{provider}: no decode+bare reference"),
     }
 }
 
@@ -307,6 +394,12 @@ fn providers(c: &mut Criterion) {
             c.bench_with_input(BenchmarkId::new("bare", &id), check, |b, check| {
                 b.iter(|| black_box(bare(black_box(check))))
             });
+            if decodes(case.provider) {
+                assert_eq!(decode_bare(case.provider, &req, check), bare(check));
+                c.bench_with_input(BenchmarkId::new("decode+bare", &id), &req, |b, req| {
+                    b.iter(|| black_box(decode_bare(case.provider, black_box(req), check)))
+                });
+            }
             let verified = pending.verify(&RustCrypto).expect("verifies");
             let plaintext = verified.plaintext.clone();
             let body: &[u8] = plaintext.as_deref().unwrap_or(&req.body);
@@ -405,20 +498,68 @@ fn paired_ratio(bare: &dyn Fn(), full: &dyn Fn(), pairs: usize) -> (f64, f64, f6
     )
 }
 
-/// Paired verify/bare ratios per provider at 1 KiB and 64 KiB (and SIBS 4 KiB), written to
-/// `target/bench/ratios.json` for benches/report.mjs.
+/// The criterion filter of this run (`cargo bench --bench core -- <filter>`), if any: the
+/// last free argument, skipping the values of criterion's options that take one.
+fn filter_arg() -> Option<String> {
+    const WITH_VALUE: &[&str] = &[
+        "--color",
+        "-c",
+        "--save-baseline",
+        "-s",
+        "--baseline",
+        "-b",
+        "--baseline-lenient",
+        "--load-baseline",
+        "--profile-time",
+        "--sample-size",
+        "--warm-up-time",
+        "--measurement-time",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--plotting-backend",
+        "--output-format",
+        "--format",
+    ];
+    let mut filter = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if WITH_VALUE.contains(&a.as_str()) {
+            args.next();
+        } else if !a.starts_with('-') {
+            filter = Some(a);
+        }
+    }
+    filter
+}
+
+/// Paired ratios per provider at 1 KiB and 64 KiB (and SIBS 4 KiB): verify/bare and
+/// handle/bare, and for the decoding schemes verify/(decode+bare) and (decode+bare)/bare.
+/// Written to `target/bench/ratios.json` for benches/report.mjs (unfiltered runs only).
 fn ratios() {
     let pairs = if std::env::var_os("EDGEHOOK_BENCH_QUICK").is_some() {
         15
     } else {
         41
     };
+    let filter = filter_arg();
     let mut rows = Vec::new();
     for case in CASES {
         let gw = gateway_for(case, 1);
         for size in sizes_for(case.provider) {
             if ![KIB, 4 * KIB, 64 * KIB].contains(&size) {
                 continue;
+            }
+            let id = format!("{}/{size}", case.provider);
+            if let Some(f) = &filter {
+                let groups = ["verify", "handle", "bare", "decode+bare"];
+                if !groups
+                    .iter()
+                    .any(|g| format!("{g}/{id}").contains(f.as_str()))
+                {
+                    continue;
+                }
             }
             let payload = (case.payload)(size);
             let req = signed_request(&gw, "/h0", &payload);
@@ -436,15 +577,33 @@ fn ratios() {
             };
             let (b, v, rv) = paired_ratio(&bare_fn, &verify_fn, pairs);
             let (_, h, rh) = paired_ratio(&bare_fn, &handle_fn, pairs);
-            eprintln!(
+            let mut line = format!(
                 "ratio {:<18} {:>8} B  bare {b:>9.2} µs  verify {v:>9.2} µs ({rv:.3}×)  handle {h:>9.2} µs ({rh:.2}×)",
                 case.provider, size
             );
+            let mut decode_json = String::new();
+            if decodes(case.provider) {
+                let decode_fn = || {
+                    black_box(decode_bare(case.provider, black_box(&req), &check));
+                };
+                let (_, d, rdb) = paired_ratio(&bare_fn, &decode_fn, pairs);
+                let (_, _, rvd) = paired_ratio(&decode_fn, &verify_fn, pairs);
+                line.push_str(&format!(
+                    "  decode+bare {d:>9.2} µs ({rdb:.3}× bare)  verify/(decode+bare) {rvd:.3}×"
+                ));
+                decode_json = format!(
+                    r#","decode_bare_us":{d:.3},"decode_bare_ratio":{rdb:.4},"verify_decode_ratio":{rvd:.4}"#
+                );
+            }
+            eprintln!("{line}");
             rows.push(format!(
-                r#"{{"provider":"{}","size":{size},"bare_us":{b:.3},"verify_us":{v:.3},"verify_ratio":{rv:.4},"handle_us":{h:.3},"handle_ratio":{rh:.4}}}"#,
+                r#"{{"provider":"{}","size":{size},"bare_us":{b:.3},"verify_us":{v:.3},"verify_ratio":{rv:.4},"handle_us":{h:.3},"handle_ratio":{rh:.4}{decode_json}}}"#,
                 case.provider
             ));
         }
+    }
+    if filter.is_some() {
+        return;
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     let _ = std::fs::create_dir_all(&dir);

@@ -82,14 +82,15 @@ if (fs.existsSync(ratiosFile)) {
   p();
   p('The ratio the target is read from: criterion medians of two benchmarks run a minute apart drift with the load of a shared machine; batches a few milliseconds apart do not.');
   p();
-  p('| provider | payload | bare µs | verify µs | verify / bare | handle µs | handle / bare |');
-  p('|---|---:|---:|---:|---:|---:|---:|');
+  p('| provider | payload | bare µs | verify µs | verify / bare | decode+bare µs | (decode+bare) / bare | verify / (decode+bare) | handle µs | handle / bare |');
+  p('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const dash = (v, fmt) => (v === undefined ? '—' : fmt(v));
   for (const r of rs) {
     const kib = r.size >= 1024 ? `${r.size / 1024} KiB` : `${r.size} B`;
-    p(`| ${r.provider}${decoding.has(r.provider) ? ' †' : ''} | ${kib} | ${f(r.bare_us, 2)} | ${f(r.verify_us, 2)} | ${f(r.verify_ratio, 3)}× | ${f(r.handle_us, 2)} | ${f(r.handle_ratio, 2)}× |`);
+    p(`| ${r.provider}${decoding.has(r.provider) ? ' †' : ''} | ${kib} | ${f(r.bare_us, 2)} | ${f(r.verify_us, 2)} | ${f(r.verify_ratio, 3)}× | ${dash(r.decode_bare_us, (v) => f(v, 2))} | ${dash(r.decode_bare_ratio, (v) => `${f(v, 3)}×`)} | ${dash(r.verify_decode_ratio, (v) => `${f(v, 3)}×`)} | ${f(r.handle_us, 2)} | ${f(r.handle_ratio, 2)}× |`);
   }
   p();
-  p('† the signed bytes are not the body as received: verifying means decoding them first (Lyra: form fields / the form-decoded `kr-answer`; SIBS: the base64 body), which the bare call does not do.');
+  p('† the signed bytes are not the body as received: verifying means decoding them first (Lyra: form fields / the form-decoded `kr-answer`; SIBS: the base64 body), which the bare call does not do. `decode+bare` is that decoding done by the same crates alone (`base64`, `form_urlencoded`), then the bare call: `(decode+bare) / bare` is what the wire format costs, `verify / (decode+bare)` what edgehook adds (each ratio paired on its own).');
   p();
   const at64 = rs.filter((r) => r.size === 65536);
   const raw = at64.filter((r) => !decoding.has(r.provider));
@@ -99,6 +100,7 @@ if (fs.existsSync(ratiosFile)) {
   if (wr) p(`Target: full verify path ≤ 1.10× the bare HMAC of the same bytes at 64 KiB. Schemes signing the body as received (${raw.map((r) => r.provider).join(', ')}): worst ${wr.provider} ${f(wr.verify_ratio, 3)}× → ${ok(raw.every((r) => r.verify_ratio <= 1.1))}. Schemes that must decode first: ${dec.map((r) => `${r.provider} ${f(r.verify_ratio, 2)}×`).join(', ')} → ${ok(dec.every((r) => r.verify_ratio <= 1.1))}.`);
   const sibs4 = rs.find((r) => r.provider === 'sibs' && r.size === 4096);
   if (sibs4) p(`SIBS 4 KiB: decrypt path (base64 decode + AES-256-GCM) ${f(sibs4.verify_us, 2)} µs vs bare AES-256-GCM ${f(sibs4.bare_us, 2)} µs (${f(sibs4.verify_ratio, 2)}×).`);
+  if (dec.some((r) => r.verify_decode_ratio !== undefined)) p(`What edgehook adds over the decoding the wire format requires, at 64 KiB: ${dec.map((r) => `${r.provider} ${f(r.verify_decode_ratio, 2)}×`).join(', ')} (decoding alone: ${dec.map((r) => `${r.provider} ${f(r.decode_bare_ratio, 2)}×`).join(', ')} the bare call).`);
   p();
 }
 if (est.size) {

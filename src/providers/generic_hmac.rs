@@ -170,34 +170,23 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
         )
     })?;
     let (scheme, secret_encoding) = parse_scheme(value, &at)?;
-    let mut keys = Vec::new();
-    for (i, line) in secrets
-        .resolve("secrets", &spec.secrets, true)?
-        .iter()
-        .enumerate()
-    {
-        let key = match secret_encoding {
-            SecretEncoding::Utf8 => Some(line.as_bytes().to_vec()),
-            SecretEncoding::Base64 => decode_b64(line),
-            SecretEncoding::Hex => hex::decode(line.trim()).ok(),
+    let requirement = format!(
+        "is not valid {} (scheme.secret_encoding)",
+        match secret_encoding {
+            SecretEncoding::Utf8 => "text",
+            SecretEncoding::Base64 => "base64",
+            SecretEncoding::Hex => "hex",
         }
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| {
-            ConfigError::new(
-                secrets.at("secrets"),
-                format!(
-                    "secret #{} is not valid {} (scheme.secret_encoding)",
-                    i + 1,
-                    match secret_encoding {
-                        SecretEncoding::Utf8 => "text",
-                        SecretEncoding::Base64 => "base64",
-                        SecretEncoding::Hex => "hex",
-                    }
-                ),
-            )
+    );
+    let keys =
+        secrets.resolve_keys("secrets", &spec.secrets, "secret #", &requirement, |line| {
+            match secret_encoding {
+                SecretEncoding::Utf8 => Some(line.as_bytes().to_vec()),
+                SecretEncoding::Base64 => decode_b64(line),
+                SecretEncoding::Hex => hex::decode(line.trim()).ok(),
+            }
+            .filter(|k| !k.is_empty())
         })?;
-        keys.push(key);
-    }
     Ok(Box::new(GenericHmac {
         scheme,
         keys,

@@ -71,18 +71,40 @@ pub(crate) fn single_field<'f>(
     fields: &'f [(Cow<'_, str>, Cow<'_, str>)],
     name: &str,
 ) -> Result<Option<&'f str>, Rejection> {
+    Ok(single_index(fields, name)?.and_then(|i| fields.get(i).map(|(_, v)| v.as_ref())))
+}
+
+/// Where the field that may appear at most once is, as [`single_field`].
+fn single_index(
+    fields: &[(Cow<'_, str>, Cow<'_, str>)],
+    name: &str,
+) -> Result<Option<usize>, Rejection> {
     let mut found = None;
-    for (k, v) in fields {
+    for (i, (k, _)) in fields.iter().enumerate() {
         if k == name {
             if found.is_some() {
                 return Err(Rejection::MalformedBody(format!(
                     "form field {name} appears more than once"
                 )));
             }
-            found = Some(v.as_ref());
+            found = Some(i);
         }
     }
     Ok(found)
+}
+
+/// The signed bytes of a `kr-answer`: every `\/` turned back into `/`. The decoded value is
+/// moved, not copied (borrowed from the body when it had no escapes), unless there is a `\/`
+/// to unescape. Also says whether there was.
+fn signed_answer(answer: Cow<'_, str>) -> (Cow<'_, [u8]>, bool) {
+    if answer.contains("\\/") {
+        (Cow::Owned(answer.replace("\\/", "/").into_bytes()), true)
+    } else {
+        match answer {
+            Cow::Borrowed(s) => (Cow::Borrowed(s.as_bytes()), false),
+            Cow::Owned(s) => (Cow::Owned(s.into_bytes()), false),
+        }
+    }
 }
 
 impl Provider for LyraRest {
@@ -95,10 +117,10 @@ impl Provider for LyraRest {
     }
 
     fn authenticate<'a>(&'a self, req: &'a Request) -> Result<Auth<'a>, Rejection> {
-        let fields = form_fields(&req.body);
+        let mut fields = form_fields(&req.body);
         let hash = single_field(&fields, HASH)?;
         let key_kind = single_field(&fields, HASH_KEY)?;
-        let answer = single_field(&fields, ANSWER)?;
+        let answer_at = single_index(&fields, ANSWER)?;
         let algorithm = single_field(&fields, HASH_ALGORITHM)?;
         let answer_type = single_field(&fields, ANSWER_TYPE)?;
         let hash = hash
@@ -109,7 +131,7 @@ impl Provider for LyraRest {
             .filter(|k| !k.trim().is_empty())
             .ok_or(Rejection::MissingField(HASH_KEY))?
             .trim();
-        let answer = answer
+        let answer_at = answer_at
             .ok_or_else(|| Rejection::MalformedBody("missing form field kr-answer".into()))?;
         if let Some(alg) = algorithm {
             if alg.trim() != "sha256_hmac" {
@@ -136,7 +158,6 @@ impl Provider for LyraRest {
             .ok()
             .filter(|h| h.len() == 32)
             .ok_or(Rejection::MalformedSignature(HASH, "must be 64 hex digits"))?;
-        let signed = answer.replace("\\/", "/");
         let mut parsed = vec![
             (HASH_KEY.to_owned(), key_kind.to_owned()),
             (
@@ -146,7 +167,13 @@ impl Provider for LyraRest {
             (ANSWER_TYPE.to_owned(), answer_type.unwrap_or("").to_owned()),
             (HASH.to_owned(), hash.to_owned()),
         ];
-        if signed.len() != answer.len() {
+        // The answer is the one large field: moved out of the parsed form, not copied.
+        let answer = fields
+            .get_mut(answer_at)
+            .map(|(_, v)| std::mem::take(v))
+            .unwrap_or_default();
+        let (signed, unescaped) = signed_answer(answer);
+        if unescaped {
             parsed.push((
                 "kr-answer".to_owned(),
                 "escaped slashes \\/ unescaped before hashing".to_owned(),
@@ -156,7 +183,7 @@ impl Provider for LyraRest {
             key_labels: (1..=keys.len()).map(|i| format!("{label} {i}")).collect(),
             check: Check::Mac(MacCheck {
                 algorithm: Algorithm::HmacSha256,
-                content: vec![Cow::Owned(signed.into_bytes())],
+                content: vec![signed],
                 append_key: false,
                 keys: keys.iter().map(|k| k.as_bytes()).collect(),
                 received: vec![received],
@@ -398,6 +425,17 @@ mod tests {
         ));
         assert_eq!(single_field(&f, "b"), Ok(Some("2")));
         assert_eq!(single_field(&f, "c"), Ok(None));
+    }
+
+    #[test]
+    fn answer_unescaped_only_when_needed() {
+        let (b, u) = signed_answer(Cow::Borrowed(r#"{"a":"V4\/P\\/x"}"#));
+        assert_eq!((b.as_ref(), u), (br#"{"a":"V4/P\/x"}"#.as_slice(), true));
+        let (b, u) = signed_answer(Cow::Borrowed("{}"));
+        assert!(matches!(b, Cow::Borrowed(b"{}")) && !u);
+        let (b, u) = signed_answer(Cow::Owned("a\\b/".into()));
+        assert!(matches!(b, Cow::Owned(_)) && !u);
+        assert_eq!(b.as_ref(), b"a\\b/");
     }
 
     #[test]

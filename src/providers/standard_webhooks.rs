@@ -54,23 +54,13 @@ impl std::fmt::Debug for StandardWebhooks {
 
 /// Builds the route from `whsec_...` secrets, one per line (several during a rotation).
 pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider>, ConfigError> {
-    let mut keys = Vec::new();
-    for (i, line) in secrets
-        .resolve("secrets", &spec.secrets, true)?
-        .iter()
-        .enumerate()
-    {
-        let key = decode_secret(line).ok_or_else(|| {
-            ConfigError::new(
-                secrets.at("secrets"),
-                format!(
-                    "secret #{} must be whsec_ followed by non-empty base64, as the sender shows it",
-                    i + 1
-                ),
-            )
-        })?;
-        keys.push(key);
-    }
+    let keys = secrets.resolve_keys(
+        "secrets",
+        &spec.secrets,
+        "secret #",
+        "must be whsec_ followed by non-empty base64, as the sender shows it",
+        decode_secret,
+    )?;
     Ok(Box::new(StandardWebhooks {
         keys,
         tolerance_s: spec.tolerance(),

@@ -132,11 +132,16 @@ impl Encoding {
 
 /// Standard base64, padded or unpadded.
 pub fn decode_b64(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim();
-    if s.ends_with('=') {
-        STANDARD.decode(s).ok()
+    decode_b64_bytes(s.trim().as_bytes())
+}
+
+/// [`decode_b64`] of bytes as they are (not trimmed): padded when it ends with `=`,
+/// unpadded otherwise. Decodes in one pass into one allocation of the decoded size.
+pub fn decode_b64_bytes(b: &[u8]) -> Option<Vec<u8>> {
+    if b.ends_with(b"=") {
+        STANDARD.decode(b).ok()
     } else {
-        STANDARD_NO_PAD.decode(s).ok()
+        STANDARD_NO_PAD.decode(b).ok()
     }
 }
 

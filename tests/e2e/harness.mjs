@@ -2,6 +2,7 @@
 // in-process miniflare, and a real local origin HTTP server on loopback.
 import http from 'node:http';
 import crypto from 'node:crypto';
+import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
@@ -118,4 +119,50 @@ export async function post(url, body, headers = {}) {
   let json;
   try { json = JSON.parse(text); } catch { json = undefined; }
   return { status: res.status, text, json, headers: res.headers };
+}
+
+/** A pause long enough for a wrongly accepted request to have reached the origin. */
+export const quiet = () => new Promise((r) => setTimeout(r, 300));
+
+/** The forward the origin answered with 2xx for event `id`, once it arrives (or undefined). */
+export const forwardedId = (origin, id) => waitFor(() => origin.delivered().find((e) => e.headers['webhook-id'] === id));
+
+/**
+ * Posts each `[body, headers, status, code]` to `url`: refused with that status and JSON
+ * error code, none of `absent` (secrets, plaintext) in the response; then, after a quiet
+ * moment, the origin has received nothing since `before`.
+ */
+export async function expectRefused(origin, url, cases, { absent = [], before = origin.received.length } = {}) {
+  for (const [body, headers, status, code] of cases) {
+    const res = await post(url, body, headers);
+    assert.equal(res.status, status, res.text);
+    assert.equal(res.json.error.code, code);
+    for (const a of absent) assert.ok(!res.text.includes(a), `no ${a.length}-char secret or plaintext in the rejection`);
+  }
+  await quiet();
+  assert.equal(origin.received.length, before);
+}
+
+/**
+ * The demo sample `scripts/samples/<name>.mjs` on the demo route (wrangler.toml routes,
+ * .dev.vars secrets) pointed at `origin`: acked with 200 and forwarded with the id it
+ * announced, signed with the demo origin secret, as a `payment.succeeded` of `name`.
+ */
+export async function demoSampleAccepted(origin, name) {
+  const { routesTo, devVars } = await import('./demo-config.mjs');
+  const { default: sample } = await import(`../../scripts/samples/${name}.mjs`);
+  const vars = devVars();
+  const demo = await startGateway({ routes: routesTo(`${origin.url}/demo`), secrets: vars });
+  try {
+    const req = sample.build(vars, Math.floor(Date.now() / 1000), 0);
+    const res = await post(demo.url + sample.path, req.body, req.headers);
+    assert.equal(res.status, 200, res.text);
+    const got = await forwardedId(origin, req.id);
+    assert.ok(got, 'forwarded with the id the sample announced');
+    const ev = verifyForward(got, vars.DEMO_ORIGIN_SECRET);
+    assert.equal(ev.provider, name);
+    assert.equal(ev.type, 'payment.succeeded');
+  } finally {
+    await demo.dispose();
+  }
 }
