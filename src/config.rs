@@ -20,6 +20,17 @@ pub enum ForwardMode {
     Form,
 }
 
+impl ForwardMode {
+    /// The config spelling: `cloudevents`, `raw` or `form`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cloudevents => "cloudevents",
+            Self::Raw => "raw",
+            Self::Form => "form",
+        }
+    }
+}
+
 /// Default replay tolerance for timestamped schemes.
 pub const DEFAULT_TOLERANCE_S: u64 = 300;
 /// Default body size limit.
@@ -370,6 +381,18 @@ mod tests {
         let specs = parse_routes(&route("")).expect("valid");
         assert_eq!(specs[0].forward, ForwardMode::Cloudevents);
         assert_eq!(specs[0].tolerance(), 300);
+    }
+
+    #[test]
+    fn forward_mode_as_str_is_the_config_spelling() {
+        for m in [
+            ForwardMode::Cloudevents,
+            ForwardMode::Raw,
+            ForwardMode::Form,
+        ] {
+            let json = serde_json::to_string(&m).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", m.as_str()));
+        }
     }
 
     #[test]

@@ -960,10 +960,7 @@ fn trace(
     )
     .field("path", route.spec.path.clone())
     .field("provider", provider.name())
-    .field(
-        "forward",
-        format!("{:?}", route.spec.forward).to_lowercase(),
-    )
+    .field("forward", route.spec.forward.as_str())
     .field("origin", route.spec.origin.clone());
     if let Some(n) = route_note {
         step = step.field("note", n);
