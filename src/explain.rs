@@ -212,11 +212,11 @@ impl Config {
             if list.is_empty() {
                 return Err(ApiError::input("route: the array is empty"));
             }
-            let mut bindings: BTreeMap<String, String> = c
-                .bindings
-                .iter()
-                .map(|(k, v)| (k.clone(), v.joined()))
-                .collect();
+            // A loop, not `collect()`: collecting a BTreeMap links a stable sort for it.
+            let mut bindings = BTreeMap::new();
+            for (k, v) in &c.bindings {
+                bindings.insert(k.clone(), v.joined());
+            }
             // Convenience: quick-mode secret fields also fill the conventional names.
             if let Some(s) = &c.secrets {
                 bindings.entry(SECRETS.into()).or_insert_with(|| s.joined());

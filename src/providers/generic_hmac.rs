@@ -201,8 +201,10 @@ fn located<T: DeserializeOwned>(v: &Value, at: &str) -> Result<T, ConfigError> {
         .as_object()
         .ok_or_else(|| ConfigError::new(at, "must be a JSON object"))?;
     for (k, val) in obj {
-        let one = Value::Object(Map::from_iter([(k.clone(), val.clone())]));
-        serde_json::from_value::<T>(one)
+        // insert, not `Map::from_iter`: collecting a BTreeMap links a stable sort for it.
+        let mut one = Map::new();
+        one.insert(k.clone(), val.clone());
+        serde_json::from_value::<T>(Value::Object(one))
             .map_err(|e| ConfigError::new(format!("{at}.{k}"), e.to_string()))?;
     }
     serde_json::from_value(v.clone()).map_err(|e| ConfigError::new(at, e.to_string()))
