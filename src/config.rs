@@ -3,6 +3,7 @@
 //! A broken config must fail closed and say exactly what to fix (`routes[2].secrets: ...`),
 //! because the alternative is a gateway that silently drops a provider's events.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::Deserialize;
@@ -271,13 +272,18 @@ pub fn parse_routes(json: &str) -> Result<Vec<RouteSpec>, ConfigError> {
         validate_spec(i, &spec)?;
         specs.push(spec);
     }
-    let mut paths: Vec<&str> = specs.iter().map(|s| s.path.as_str()).collect();
-    paths.sort_unstable();
-    if let Some(w) = paths.windows(2).find(|w| w[0] == w[1]) {
-        let dup = w[0];
+    // The smallest repeated path (what a sorted scan finds first), named at its last route.
+    // A set, not a sort: `sort_unstable` would link a sort for `&str` into the wasm.
+    let mut seen = HashSet::new();
+    let dup = specs
+        .iter()
+        .map(|s| &s.path)
+        .filter(|p| !seen.insert(String::clone(p)))
+        .min();
+    if let Some(dup) = dup {
         let i = specs
             .iter()
-            .rposition(|s| s.path == dup)
+            .rposition(|s| s.path == *dup)
             .unwrap_or_default();
         return Err(ConfigError::new(
             format!("routes[{i}].path"),
@@ -471,6 +477,12 @@ mod tests {
         let two = r#"[{"path":"/h","provider":"worldline","origin":"/x"},{"path":"/h","provider":"worldline","origin":"/x"}]"#;
         let e = parse_routes(two).expect_err("dup");
         assert_eq!(e.at, "routes[1].path");
+        // Several repeated paths: the smallest is named, at its last route.
+        let r = |p: &str| format!(r#"{{"path":"{p}","provider":"worldline","origin":"/x"}}"#);
+        let many = [r("/z"), r("/b"), r("/z"), r("/b"), r("/a"), r("/b")].join(",");
+        let e = parse_routes(&format!("[{many}]")).expect_err("dups");
+        assert_eq!(e.at, "routes[5].path");
+        assert!(e.reason.contains("duplicate path /b"), "{e}");
     }
 
     #[test]
