@@ -77,11 +77,42 @@ fn answer<T: Serialize>(r: Result<T, ApiError>) -> String {
 // ---------------------------------------------------------------------------------------
 
 /// One string (possibly several lines) or a list of them.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 enum Lines {
     One(String),
     Many(Vec<String>),
+}
+
+// `Lines` and `HeadersIn` are what `#[serde(untagged)]` would make of them, written over a
+// `Value` (every input here is one already): the derive buffers through serde's private
+// `Content` tree, several KB of wasm for two small enums. Same variants, same order, same
+// error message.
+
+/// The strings of a JSON array, if every element is one.
+fn all_strings(a: Vec<Value>) -> Option<Vec<String>> {
+    a.into_iter()
+        .map(|v| match v {
+            Value::String(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn untagged<E: serde::de::Error>(name: &str) -> E {
+    E::custom(format_args!(
+        "data did not match any variant of untagged enum {name}"
+    ))
+}
+
+impl<'de> Deserialize<'de> for Lines {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Some(Self::One(s)),
+            Value::Array(a) => all_strings(a).map(Self::Many),
+            _ => None,
+        }
+        .ok_or_else(|| untagged("Lines"))
+    }
 }
 
 impl Lines {
@@ -94,12 +125,42 @@ impl Lines {
 }
 
 /// Headers as `[[name, value]]`, `{name: value}` or `"Name: value"` lines.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 enum HeadersIn {
     List(Vec<(String, String)>),
     Map(BTreeMap<String, String>),
     Text(String),
+}
+
+impl<'de> Deserialize<'de> for HeadersIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Array(a) => a
+                .into_iter()
+                .map(|pair| match pair {
+                    Value::Array(p) => match <[String; 2]>::try_from(all_strings(p)?) {
+                        Ok([k, v]) => Some((k, v)),
+                        Err(_) => None,
+                    },
+                    _ => None,
+                })
+                .collect::<Option<_>>()
+                .map(Self::List),
+            Value::Object(m) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in m {
+                    match v {
+                        Value::String(v) => out.insert(k, v),
+                        _ => return Err(untagged("HeadersIn")),
+                    };
+                }
+                Some(Self::Map(out))
+            }
+            Value::String(s) => Some(Self::Text(s)),
+            _ => None,
+        }
+        .ok_or_else(|| untagged("HeadersIn"))
+    }
 }
 
 /// The route part shared by `explain` and `sign`: a provider with secret values
@@ -2212,6 +2273,70 @@ mod tests {
 
     fn run(input: Value) -> Value {
         serde_json::from_str(&explain_json(&input.to_string())).expect("json out")
+    }
+
+    /// The hand-written `Lines`/`HeadersIn` decoders against what `#[serde(untagged)]`
+    /// derives: same variant (or same error message) for every shape of input.
+    #[test]
+    fn untagged_inputs_match_the_derive() {
+        #[derive(Debug, Deserialize)]
+        #[serde(untagged)]
+        enum OldLines {
+            One(String),
+            Many(Vec<String>),
+        }
+        #[derive(Debug, Deserialize)]
+        #[serde(untagged)]
+        enum OldHeadersIn {
+            List(Vec<(String, String)>),
+            Map(BTreeMap<String, String>),
+            Text(String),
+        }
+        let inputs = [
+            serde_json::json!("a\nb"),
+            serde_json::json!(""),
+            serde_json::json!([]),
+            serde_json::json!(["a", "b"]),
+            serde_json::json!(["a", 1]),
+            serde_json::json!([["a", "b"], ["c", "d"]]),
+            serde_json::json!([["a", "b", "c"]]),
+            serde_json::json!([["a"]]),
+            serde_json::json!([["a", 1]]),
+            serde_json::json!([[]]),
+            serde_json::json!([["a", "b"], "c"]),
+            serde_json::json!({}),
+            serde_json::json!({"A": "1", "b": "2"}),
+            serde_json::json!({"A": 1}),
+            serde_json::json!({"A": ["1"]}),
+            serde_json::json!(null),
+            serde_json::json!(true),
+            serde_json::json!(1.5),
+            serde_json::json!(7),
+        ];
+        for v in inputs {
+            let new = serde_json::from_value::<Lines>(v.clone()).map_err(|e| e.to_string());
+            // (the derive names the type it was written on)
+            let old = serde_json::from_value::<OldLines>(v.clone())
+                .map_err(|e| e.to_string().replace("OldLines", "Lines"));
+            let same = match (&new, &old) {
+                (Ok(Lines::One(a)), Ok(OldLines::One(b))) => a == b,
+                (Ok(Lines::Many(a)), Ok(OldLines::Many(b))) => a == b,
+                (Err(a), Err(b)) => a == b,
+                _ => false,
+            };
+            assert!(same, "Lines {v}: {new:?} vs {old:?}");
+            let new = serde_json::from_value::<HeadersIn>(v.clone()).map_err(|e| e.to_string());
+            let old = serde_json::from_value::<OldHeadersIn>(v.clone())
+                .map_err(|e| e.to_string().replace("OldHeadersIn", "HeadersIn"));
+            let same = match (&new, &old) {
+                (Ok(HeadersIn::List(a)), Ok(OldHeadersIn::List(b))) => a == b,
+                (Ok(HeadersIn::Map(a)), Ok(OldHeadersIn::Map(b))) => a == b,
+                (Ok(HeadersIn::Text(a)), Ok(OldHeadersIn::Text(b))) => a == b,
+                (Err(a), Err(b)) => a == b,
+                _ => false,
+            };
+            assert!(same, "HeadersIn {v}: {new:?} vs {old:?}");
+        }
     }
 
     fn worldline(body: &str, sig: &str, secrets: &str) -> Value {
