@@ -1,11 +1,13 @@
 // Edge load bench: edgehook's built worker against the JS workers a merchant would deploy
-// instead, each alone in workerd (in-process miniflare) on loopback, loaded by autocannon
+// instead, each in its own workerd (in-process miniflare) on loopback, loaded by autocannon
 // (pinned in package.json) in a separate process. Per variant: a correctness probe (the
 // signed request is accepted, a tampered one refused), a warm-up, then `rounds` rounds of
 // `duration` s with `connections` connections; per round req/s, p50/p99 latency and the
 // workerd process's CPU time (utime+stime from /proc/<pid>/stat) per request; medians kept.
+// The variants of a comparison group run round by round in turn (interleaved, the order
+// rotating), so drift of a shared machine does not favour whichever variant ran first.
 //
-// Usage: node benches/edge/run.mjs [--rounds 3] [--duration 5] [--connections 16]
+// Usage: node benches/edge/run.mjs [--rounds 5] [--duration 3] [--connections 16]
 //        [--groups floor,verify,standard,sibs,body,routes] [--out target/bench/edge.json]
 //        [--only name,name] [--profile name [--profile-seconds 5]]
 // --profile samples the named variant's isolate with V8's CPU profiler (through workerd's
@@ -27,8 +29,8 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
 };
-const ROUNDS = Number(arg('rounds', 3));
-const DURATION = Number(arg('duration', 5));
+const ROUNDS = Number(arg('rounds', 5));
+const DURATION = Number(arg('duration', 3));
 const SCALE_DURATION = Number(arg('scale-duration', Math.min(DURATION, 3)));
 const CONNECTIONS = Number(arg('connections', 16));
 const GROUPS = arg('groups', 'floor,verify,standard,sibs,body,routes').split(',');
@@ -204,21 +206,20 @@ const BASELINE = process.env.EDGEHOOK_BENCH_BASELINE ? path.resolve(root, proces
 const QUIET = { EDGEHOOK_LOG: 'rejections' };
 
 // ---- measurement --------------------------------------------------------------------------
-function workerdPid() {
-  const mine = [];
+function workerdChildren() {
+  const mine = new Set();
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (comm === 'workerd' && ppid === process.pid) mine.push(Number(d));
+      if (comm === 'workerd' && ppid === process.pid) mine.add(Number(d));
     } catch {
       /* gone */
     }
   }
-  if (mine.length !== 1) throw new Error(`expected one workerd child, found ${mine.length}`);
-  return mine[0];
+  return mine;
 }
 
 function cpuTicks(pid) {
@@ -253,12 +254,15 @@ async function probe(url, req, expectStatus) {
   return text;
 }
 
-async function measure(v) {
+/** Starts a variant's workerd, checks it (signed request accepted, tampered one refused),
+ * warms it up. */
+async function start(v) {
   // Signed now, not when the variant list was made: schemes with a timestamp refuse
   // requests older than 5 minutes, and the whole run is longer than that.
   v.req = v.makeReq();
+  const before = workerdChildren();
   const t0 = performance.now();
-  const mf = new Miniflare({
+  v.mf = new Miniflare({
     ...v.options,
     port: 0,
     host: '127.0.0.1',
@@ -268,43 +272,60 @@ async function measure(v) {
       stderr.resume();
     },
   });
-  const url = (await mf.ready).toString().replace(/\/$/, '');
-  const readyMs = performance.now() - t0;
+  v.url = (await v.mf.ready).toString().replace(/\/$/, '');
+  v.readyMs = performance.now() - t0;
+  const fresh = [...workerdChildren()].filter((pid) => !before.has(pid));
+  if (fresh.length !== 1) throw new Error(`${v.name}: expected one new workerd, found ${fresh.length}`);
+  v.pid = fresh[0];
+  const t1 = performance.now();
+  const first = await probe(v.url, v.req, 200);
+  v.firstMs = performance.now() - t1;
+  if (v.expect && !v.expect.test(first)) throw new Error(`${v.name}: unexpected body ${first.slice(0, 200)}`);
+  if (v.verifies) await probe(v.url, tamper(v.req), v.rejectStatus ?? 401);
+  await load(v.url, v.req, 1); // warm-up: JIT tiers, per-isolate caches
+  if (PROFILE === v.name) await profile(v.url, v);
+  v.rounds = [];
+}
+
+async function round(v) {
+  const c0 = cpuTicks(v.pid);
+  const res = await load(v.url, v.req, v.duration);
+  const c1 = cpuTicks(v.pid);
+  if (res.non2xx || res.errors || res.timeouts) throw new Error(`${v.name}: ${res.non2xx} non-2xx, ${res.errors} errors, ${res.timeouts} timeouts`);
+  const cpuUs = (((c1 - c0) / CLK_TCK) * 1e6) / res.requests;
+  v.rounds.push({ rps: res.requests / res.duration, p50: res.p50, p99: res.p99, cpuUs, requests: res.requests });
+}
+
+function summary(v) {
+  const row = {
+    name: v.name,
+    group: v.group,
+    label: v.label,
+    bodyBytes: Buffer.byteLength(v.req.body ?? ''),
+    readyMs: v.readyMs,
+    firstMs: v.firstMs,
+    rps: median(v.rounds.map((r) => r.rps)),
+    p50: median(v.rounds.map((r) => r.p50)),
+    p99: median(v.rounds.map((r) => r.p99)),
+    cpuUs: median(v.rounds.map((r) => r.cpuUs)),
+    rounds: v.rounds,
+  };
+  process.stderr.write(`[edge] ${v.name.padEnd(34)} ${row.rps.toFixed(0).padStart(6)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  ${row.cpuUs.toFixed(0).padStart(5)} µs CPU/req\n`);
+  return row;
+}
+
+/** The variants of one group, all started, then measured round by round in turn (the
+ * order rotating each round), so slow drift of a shared machine falls on every variant of
+ * the comparison alike instead of on whichever ran last. */
+async function measureGroup(vs) {
   try {
-    const pid = workerdPid();
-    const t1 = performance.now();
-    const first = await probe(url, v.req, 200);
-    const firstMs = performance.now() - t1;
-    if (v.expect && !v.expect.test(first)) throw new Error(`${v.name}: unexpected body ${first.slice(0, 200)}`);
-    if (v.verifies) await probe(url, tamper(v.req), v.rejectStatus ?? 401);
-    await load(url, v.req, 1); // warm-up: JIT tiers, per-isolate caches
-    if (PROFILE === v.name) await profile(url, v);
-    const rounds = [];
+    for (const v of vs) await start(v);
     for (let r = 0; r < ROUNDS; r++) {
-      const c0 = cpuTicks(pid);
-      const res = await load(url, v.req, v.duration);
-      const c1 = cpuTicks(pid);
-      if (res.non2xx || res.errors || res.timeouts) throw new Error(`${v.name}: ${res.non2xx} non-2xx, ${res.errors} errors, ${res.timeouts} timeouts`);
-      const cpuUs = (((c1 - c0) / CLK_TCK) * 1e6) / res.requests;
-      rounds.push({ rps: res.requests / res.duration, p50: res.p50, p99: res.p99, cpuUs, requests: res.requests });
+      for (let i = 0; i < vs.length; i++) await round(vs[(i + r) % vs.length]);
     }
-    const row = {
-      name: v.name,
-      group: v.group,
-      label: v.label,
-      bodyBytes: Buffer.byteLength(v.req.body ?? ''),
-      readyMs,
-      firstMs,
-      rps: median(rounds.map((r) => r.rps)),
-      p50: median(rounds.map((r) => r.p50)),
-      p99: median(rounds.map((r) => r.p99)),
-      cpuUs: median(rounds.map((r) => r.cpuUs)),
-      rounds,
-    };
-    process.stderr.write(`[edge] ${v.name.padEnd(34)} ${row.rps.toFixed(0).padStart(6)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  ${row.cpuUs.toFixed(0).padStart(5)} µs CPU/req\n`);
-    return row;
+    return vs.map(summary);
   } finally {
-    await mf.dispose();
+    for (const v of vs) if (v.mf) await v.mf.dispose();
   }
 }
 
@@ -452,7 +473,12 @@ if (!fs.existsSync(path.join(BUILD, 'index.js'))) {
   process.exit(1);
 }
 const rows = [];
-for (const v of variants()) rows.push(await measure(v));
+const groups = new Map();
+for (const v of variants()) {
+  if (!groups.has(v.group)) groups.set(v.group, []);
+  groups.get(v.group).push(v);
+}
+for (const vs of groups.values()) rows.push(...(await measureGroup(vs)));
 const versions = {
   node: process.version,
   miniflare: JSON.parse(fs.readFileSync(path.join(root, 'node_modules/miniflare/package.json'), 'utf8')).version,
