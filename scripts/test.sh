@@ -2,7 +2,11 @@
 # `npm test`: every test. Installs what is missing first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+# Each step says when it starts (seconds since the start): CI has a time budget, and a slow
+# step should show up in the log, not be guessed at.
+started=$(date +%s)
+step() { printf '\n\033[1m== %s\033[0m (%ss)\n' "$*" "$(( $(date +%s) - started ))" >&2; }
+trap 'code=$?; printf "\n[test] %s after %ss\n" "$([ $code = 0 ] && echo passed || echo "failed ($code)")" "$(( $(date +%s) - started ))" >&2' EXIT
 
 step "setup"
 bash scripts/setup.sh browser
