@@ -165,14 +165,20 @@ function bundleStandardWebhooks() {
   return out;
 }
 
-function jsWorker(file, stubs = false) {
-  const main = { name: 'main', modules: true, scriptPath: file, modulesRoot: path.dirname(file), compatibilityDate: COMPAT, bindings: SECRETS };
+/** The worker alone, or with the in-isolate queue and KV stand-ins bound as edgehook's
+ * `EDGEHOOK_QUEUE` / `EDGEHOOK_KV`. */
+function withStubs(main, stubs) {
   if (!stubs) return { workers: [main] };
   main.wrappedBindings = {
     EDGEHOOK_QUEUE: { scriptName: 'stubs', entrypoint: 'queue' },
     EDGEHOOK_KV: { scriptName: 'stubs', entrypoint: 'kv' },
   };
   return { workers: [main, { name: 'stubs', modules: true, scriptPath: path.join(here, 'workers/stubs.js') }] };
+}
+
+function jsWorker(file, stubs = false) {
+  const main = { name: 'main', modules: true, scriptPath: file, modulesRoot: path.dirname(file), compatibilityDate: COMPAT, bindings: SECRETS };
+  return withStubs(main, stubs);
 }
 
 function wasmWorker(dir, bindings = {}, stubs = false) {
@@ -188,12 +194,7 @@ function wasmWorker(dir, bindings = {}, stubs = false) {
     compatibilityDate: COMPAT,
     bindings,
   };
-  if (!stubs) return { workers: [main] };
-  main.wrappedBindings = {
-    EDGEHOOK_QUEUE: { scriptName: 'stubs', entrypoint: 'queue' },
-    EDGEHOOK_KV: { scriptName: 'stubs', entrypoint: 'kv' },
-  };
-  return { workers: [main, { name: 'stubs', modules: true, scriptPath: path.join(here, 'workers/stubs.js') }] };
+  return withStubs(main, stubs);
 }
 
 function edgehook(routes, vars = {}, build = BUILD) {

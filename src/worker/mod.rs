@@ -270,13 +270,10 @@ pub async fn fetch(
         Err(e) => {
             // Only the runtime refusing to build a response gets here, never a request.
             console_error!("edgehook: {e}");
+            let init = response_init(500, "application/json", None)?;
             Ok(web_sys::Response::new_with_opt_str_and_init(
-                Some("{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}"),
-                &{
-                    let init = web_sys::ResponseInit::new();
-                    init.set_status(500);
-                    init
-                },
+                Some(r#"{"error":{"code":"internal","message":"internal error"}}"#),
+                &init,
             )?
             .into())
         }
