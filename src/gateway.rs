@@ -96,6 +96,30 @@ pub struct Delivery {
     /// `event` and `payload` are kept in the KV store (too large for a queue message).
     #[serde(default)]
     pub spilled: bool,
+    /// The delay (seconds) before each retry; empty for the exponential schedule of
+    /// `max_retries`, `retry_base_s` and `retry_max_s` (and in an older build's messages).
+    #[serde(default)]
+    pub schedule: Vec<u32>,
+    /// Whether the route signed its forwards when the event was accepted; `None` in an
+    /// older build's messages (the route at delivery time then decides). A forward that
+    /// should be signed is never sent unsigned.
+    #[serde(default)]
+    pub signed: Option<bool>,
+    /// How many times an operator replayed this event from the dead-letter store: a
+    /// replayed chain that dies again is stored under a new key, so the replay's delete of
+    /// the letter it read cannot remove the fresh one.
+    #[serde(default)]
+    pub replays: u32,
+    /// Set once the delivery is given up: the reason, while the dead-letter store has not
+    /// yet taken it (every consumer then only retries the store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_reason: Option<String>,
+    /// Failed writes to the dead-letter store so far (their backoff).
+    #[serde(default)]
+    pub store_attempts: u32,
+    /// Times a spilled body was not yet readable (KV is eventually consistent).
+    #[serde(default)]
+    pub body_waits: u32,
 }
 
 fn default_retry_base() -> u32 {
@@ -371,6 +395,15 @@ impl<'a> Pending<'a> {
                 .map(|(_, v)| v.clone())
                 .unwrap_or_else(|| "application/octet-stream".into())
         };
+        let schedule = route.spec.schedule();
+        let max_retries = if schedule.is_empty() {
+            route
+                .spec
+                .max_retries
+                .unwrap_or(config::DEFAULT_MAX_RETRIES)
+        } else {
+            u32::try_from(schedule.len() + 1).unwrap_or(u32::MAX)
+        };
         let delivery = Delivery {
             route: route.spec.path.clone(),
             id: event.id,
@@ -383,10 +416,7 @@ impl<'a> Pending<'a> {
             payload_type,
             accepted_at_ms: req.now_ms,
             timeout_ms: route.spec.timeout_ms.unwrap_or(config::DEFAULT_TIMEOUT_MS),
-            max_retries: route
-                .spec
-                .max_retries
-                .unwrap_or(config::DEFAULT_MAX_RETRIES),
+            max_retries,
             retry_base_s: route
                 .spec
                 .retry_base_s
@@ -397,6 +427,12 @@ impl<'a> Pending<'a> {
                 .unwrap_or(config::DEFAULT_RETRY_MAX_S),
             attempt: 0,
             spilled: false,
+            schedule,
+            signed: Some(route.origin_key.is_some()),
+            replays: 0,
+            dead_reason: None,
+            store_attempts: 0,
+            body_waits: 0,
         };
         Ok(Decision::Accept {
             ack: accepted.ack,
