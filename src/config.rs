@@ -19,6 +19,9 @@ pub enum ForwardMode {
     Raw,
     /// Flat `application/x-www-form-urlencoded` normalized fields.
     Form,
+    /// The provider's request as received (body bytes, its signature and content headers),
+    /// plus edgehook's headers, for shop plugins that verify the provider's signature.
+    Passthrough,
 }
 
 impl ForwardMode {
@@ -28,6 +31,7 @@ impl ForwardMode {
             Self::Cloudevents => "cloudevents",
             Self::Raw => "raw",
             Self::Form => "form",
+            Self::Passthrough => "passthrough",
         }
     }
 }
@@ -489,6 +493,7 @@ mod tests {
             ForwardMode::Cloudevents,
             ForwardMode::Raw,
             ForwardMode::Form,
+            ForwardMode::Passthrough,
         ] {
             let json = serde_json::to_string(&m).expect("serializes");
             assert_eq!(json, format!("\"{}\"", m.as_str()));

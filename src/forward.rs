@@ -42,23 +42,106 @@ pub fn build(
             form_body(&delivery.event).into_bytes(),
             "application/x-www-form-urlencoded".to_owned(),
         ),
+        ForwardMode::Passthrough => (delivery.payload_bytes(), delivery.payload_type.clone()),
     };
-    let mut headers = vec![
-        ("content-type".to_owned(), content_type),
-        ("user-agent".to_owned(), "edgehook/0.1".to_owned()),
-        ("x-edgehook-provider".to_owned(), delivery.provider.clone()),
-        ("x-edgehook-event-id".to_owned(), delivery.id.clone()),
-    ];
+    let mut headers = Vec::new();
+    if delivery.forward == ForwardMode::Passthrough {
+        headers.extend(delivery.request_headers.iter().cloned());
+    }
+    // Never over a provider header: where the provider's own headers hold a name
+    // edgehook signs with (a Standard Webhooks sender's `webhook-*`), edgehook's goes
+    // under `x-edgehook-<name>`.
+    let mut add = |name: &str, value: String| {
+        if headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
+            if !name.starts_with("webhook-") {
+                return; // content-type, user-agent: the provider's as received
+            }
+            headers.push((format!("x-edgehook-{name}"), value));
+        } else {
+            headers.push((name.to_owned(), value));
+        }
+    };
+    add("content-type", content_type);
+    add("user-agent", "edgehook/0.1".to_owned());
+    add("x-edgehook-provider", delivery.provider.clone());
+    add("x-edgehook-event-id", delivery.id.clone());
     if let Some(key) = key {
         let ts = now_s.to_string();
-        headers.push(("webhook-id".into(), delivery.id.clone()));
-        headers.push(("webhook-timestamp".into(), ts.clone()));
-        headers.push((
-            "webhook-signature".into(),
-            sign(key, &delivery.id, &ts, &body, crypto),
-        ));
+        let signature = sign(key, &delivery.id, &ts, &body, crypto);
+        add("webhook-id", delivery.id.clone());
+        add("webhook-timestamp", ts);
+        add("webhook-signature", signature);
     }
     OriginRequest { url, headers, body }
+}
+
+/// Headers a passthrough forward never replays: hop-by-hop ones (RFC 9110 §7.6.1, and
+/// any a `Connection` header names), those the platform adds on the way in (Cloudflare's
+/// `cf-*`, `x-forwarded-*`, `cdn-loop`...), those the outgoing fetch sets itself (`host`,
+/// `content-length`, `accept-encoding`), and edgehook's own `x-edgehook-*` namespace: a
+/// sender's copy would pass for edgehook's.
+const NOT_REPLAYED: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "accept-encoding",
+    "cdn-loop",
+    "true-client-ip",
+    "x-real-ip",
+];
+
+/// The provider's headers a passthrough forward replays, in arrival order, as received.
+pub fn passthrough_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
+    let named: Vec<String> = headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("connection"))
+        .flat_map(|(_, v)| v.split(',').map(|t| t.trim().to_ascii_lowercase()))
+        .collect();
+    headers
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !NOT_REPLAYED.contains(&k.as_str())
+                && !named.contains(&k)
+                && !k.starts_with("cf-")
+                && !k.starts_with("x-forwarded-")
+                && !k.starts_with("x-edgehook-")
+        })
+        .cloned()
+        .collect()
+}
+
+/// A passthrough delivery as the request the provider sent, at the attempt's time
+/// `now_ms`: what its provider re-signs ([`crate::providers::Provider::resign`]).
+pub fn passthrough_request(delivery: &Delivery, now_ms: i64) -> crate::Request {
+    crate::Request {
+        method: "POST".into(),
+        path: delivery.route.clone(),
+        headers: delivery.request_headers.clone(),
+        body: delivery.payload_bytes(),
+        now_ms,
+    }
+}
+
+/// Replaces each header of `fresh` in `headers` (names case-insensitive), in place.
+pub fn replace_headers(headers: &mut Vec<(String, String)>, fresh: Vec<(String, String)>) {
+    for (name, value) in fresh {
+        match headers
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&name))
+        {
+            Some(slot) => slot.1 = value,
+            None => headers.push((name, value)),
+        }
+    }
 }
 
 /// The Standard Webhooks `v1,<base64>` signature over `id.timestamp.body`.
@@ -303,6 +386,8 @@ mod tests {
             dead_reason: None,
             store_attempts: 0,
             body_waits: 0,
+            request_headers: Vec::new(),
+            key_index: 0,
         }
     }
 

@@ -120,6 +120,14 @@ pub struct Delivery {
     /// Times a spilled body was not yet readable (KV is eventually consistent).
     #[serde(default)]
     pub body_waits: u32,
+    /// Passthrough: the provider's headers as received, less hop-by-hop and platform ones
+    /// (`forward::passthrough_headers`); `payload` is then the body as received.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_headers: Vec<(String, String)>,
+    /// Which configured key verified the request (an index, never the key): passthrough
+    /// re-signs timestamped schemes with it.
+    #[serde(default)]
+    pub key_index: usize,
 }
 
 fn default_retry_base() -> u32 {
@@ -372,6 +380,7 @@ impl<'a> Pending<'a> {
             .unwrap_or_else(|| key_index.to_string());
         let plaintext = verified.plaintext;
         let payload: &[u8] = plaintext.as_deref().unwrap_or(&req.body);
+        let passthrough = route.spec.forward == ForwardMode::Passthrough;
         let accepted = provider.accept(payload, req)?;
         let event = Event::from_draft(
             accepted.draft,
@@ -382,11 +391,13 @@ impl<'a> Pending<'a> {
         );
         let event_json = serde_json::to_string(&event)
             .map_err(|e| Rejection::MalformedBody(format!("cannot serialize event: {e}")))?;
-        let (payload_text, payload_base64) = match std::str::from_utf8(payload) {
+        // Passthrough replays the request as received (SIBS: still encrypted).
+        let carried: &[u8] = if passthrough { &req.body } else { payload };
+        let (payload_text, payload_base64) = match std::str::from_utf8(carried) {
             Ok(s) => (s.to_owned(), false),
-            Err(_) => (STANDARD.encode(payload), true),
+            Err(_) => (STANDARD.encode(carried), true),
         };
-        let payload_type = if plaintext.is_some() {
+        let payload_type = if plaintext.is_some() && !passthrough {
             "application/json".to_owned()
         } else {
             req.headers
@@ -433,6 +444,12 @@ impl<'a> Pending<'a> {
             dead_reason: None,
             store_attempts: 0,
             body_waits: 0,
+            request_headers: if passthrough {
+                crate::forward::passthrough_headers(&req.headers)
+            } else {
+                Vec::new()
+            },
+            key_index,
         };
         Ok(Decision::Accept {
             ack: accepted.ack,

@@ -133,4 +133,18 @@ impl Provider for Stamped {
     fn tolerance_s(&self) -> u64 {
         self.tolerance_s
     }
+
+    fn resign(
+        &self,
+        key_index: usize,
+        req: &Request,
+        crypto: &dyn CryptoBackend,
+    ) -> Option<Vec<(String, String)>> {
+        let layout = &self.scheme.layout;
+        let secret = self.secrets.get(key_index)?;
+        Some(vec![(
+            layout.header.to_owned(),
+            layout.header_value(crypto, secret, req.now_s(), &req.body),
+        )])
+    }
 }

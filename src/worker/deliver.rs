@@ -83,9 +83,10 @@ pub async fn enqueue(
 /// The queue message for `d`: its JSON, with the body moved to KV first when the message
 /// would pass the queue's size limit.
 pub async fn message_text(env: &Env, mut d: Delivery) -> Result<String, Rejection> {
-    if d.forward != ForwardMode::Raw {
-        // Only raw forwarding sends the payload as received; the other modes send the
-        // event, which already carries it (`data.raw`): the message stays half the size.
+    if !matches!(d.forward, ForwardMode::Raw | ForwardMode::Passthrough) {
+        // Only raw and passthrough forwarding send the payload as received; the other
+        // modes send the event, which already carries it (`data.raw`): the message stays
+        // half the size.
         d.payload.clear();
     }
     let text = serde_json::to_string(&d).map_err(|_| Rejection::QueueUnavailable)?;
@@ -148,7 +149,24 @@ pub async fn attempt(env: &Env, delivery: &Delivery) -> (Verdict, String) {
             forward::retry_or_give_up(&current, what.to_owned(), None, js_sys::Math::random());
         return (verdict, what.to_owned());
     }
-    let out = forward::build(delivery, None, key.as_deref(), now_ms() / 1000, &RustCrypto);
+    let now = now_ms();
+    let resigned;
+    let delivery = match route {
+        Some(r) if delivery.forward == ForwardMode::Passthrough => {
+            let original = forward::passthrough_request(delivery, now);
+            let mut d = delivery.clone();
+            if let Some(fresh) = r
+                .provider
+                .resign(delivery.key_index, &original, &RustCrypto)
+            {
+                forward::replace_headers(&mut d.request_headers, fresh);
+            }
+            resigned = d;
+            &resigned
+        }
+        _ => delivery,
+    };
+    let out = forward::build(delivery, None, key.as_deref(), now / 1000, &RustCrypto);
     let result = send(&out, delivery.timeout_ms).await;
     let verdict = forward::judge(&current, result, js_sys::Math::random());
     (verdict, describe(result))

@@ -67,8 +67,9 @@ export async function startGateway({ routes, secrets = {}, queue = true, kv = tr
   if (queue) {
     opts.queueProducers = { EDGEHOOK_QUEUE: { queueName: 'edgehook-events' } };
     opts.queueConsumers = {
-      'edgehook-events': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 10, deadLetterQueue: 'edgehook-events-dead' },
-      'edgehook-events-dead': { maxBatchSize: 10, maxBatchTimeout: 0 },
+      // As in wrangler.toml.
+      'edgehook-events': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 100, deadLetterQueue: 'edgehook-events-dead' },
+      'edgehook-events-dead': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 100, deadLetterQueue: 'edgehook-events-kept' },
     };
   }
   if (kv) opts.kvNamespaces = { EDGEHOOK_KV: 'edgehook-kv' };
