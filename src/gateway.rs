@@ -199,6 +199,15 @@ impl Gateway {
                 ConfigError::new(format!("routes[{i}].provider"), "unknown provider")
             })?;
             let provider = factory(&spec, &secrets)?;
+            if spec.live_only && !provider.tells_livemode() {
+                return Err(ConfigError::new(
+                    format!("routes[{i}].live_only"),
+                    format!(
+                        "{} events carry nothing signed that tells test from live, so test events cannot be refused on this route",
+                        provider.name()
+                    ),
+                ));
+            }
             let origin_key = match &spec.origin_secret {
                 None => None,
                 Some(name) => {
@@ -207,7 +216,10 @@ impl Gateway {
                     let key = lines.first().and_then(|l| decode_whsec(l)).ok_or_else(|| {
                         ConfigError::new(
                             secrets.at("origin_secret"),
-                            format!("{name} must be whsec_ followed by base64"),
+                            format!(
+                                "{} must be whsec_ followed by base64",
+                                config::binding_label(name)
+                            ),
                         )
                     })?;
                     Some(OriginKey(key))
@@ -381,7 +393,22 @@ impl<'a> Pending<'a> {
         let plaintext = verified.plaintext;
         let payload: &[u8] = plaintext.as_deref().unwrap_or(&req.body);
         let passthrough = route.spec.forward == ForwardMode::Passthrough;
-        let accepted = provider.accept(payload, req)?;
+        let mut accepted = provider.accept(payload, req)?;
+        let data = &mut accepted.draft.data;
+        if data.livemode.is_none() {
+            data.livemode = provider.key_livemode(key_index);
+        }
+        if route.spec.live_only && data.livemode != Some(true) {
+            return Err(Rejection::TestEventRefused);
+        }
+        // Passthrough replays the request as received (SIBS: still encrypted; a form
+        // sender's unsigned fields as sent, once the smuggling refusals let it through);
+        // a raw forward carries the verified payload only.
+        let forwarded: &[u8] = if passthrough {
+            &req.body
+        } else {
+            accepted.raw_forward.as_deref().unwrap_or(payload)
+        };
         let event = Event::from_draft(
             accepted.draft,
             provider.name(),
@@ -391,11 +418,9 @@ impl<'a> Pending<'a> {
         );
         let event_json = serde_json::to_string(&event)
             .map_err(|e| Rejection::MalformedBody(format!("cannot serialize event: {e}")))?;
-        // Passthrough replays the request as received (SIBS: still encrypted).
-        let carried: &[u8] = if passthrough { &req.body } else { payload };
-        let (payload_text, payload_base64) = match std::str::from_utf8(carried) {
+        let (payload_text, payload_base64) = match std::str::from_utf8(forwarded) {
             Ok(s) => (s.to_owned(), false),
-            Err(_) => (STANDARD.encode(carried), true),
+            Err(_) => (STANDARD.encode(forwarded), true),
         };
         let payload_type = if plaintext.is_some() && !passthrough {
             "application/json".to_owned()
