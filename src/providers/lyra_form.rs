@@ -390,6 +390,19 @@ mod tests {
         assert_eq!(signed_content(&vads), "0+1+2+");
     }
 
+    /// The mapping reads these by name; every one is signed by value only, so each must be
+    /// there under its documented name, and the signed namespace is exactly `vads_*` plus
+    /// the signature.
+    #[test]
+    fn required_fields_and_signed_names() {
+        for name in REQUIRED {
+            assert!(signed_name(name), "{name}");
+        }
+        assert!(signed_name("signature") && signed_name("vads_x"));
+        assert!(!signed_name("vads.x") && !signed_name("VADS_X") && !signed_name("other"));
+        assert!(PER_DELIVERY.iter().all(|f| !REQUIRED.contains(f)));
+    }
+
     #[test]
     fn ctx_mode_is_required() {
         let f = form::fields(b"vads_ctx_mode=LIVE");
