@@ -119,6 +119,18 @@ pub struct RouteSpec {
     /// it a missing queue binding refuses events with a 503 (the provider retries).
     #[serde(default)]
     pub inline_delivery: bool,
+    /// Attempts in flight at once to this route's origin (`scheme://host:port`).
+    #[serde(default)]
+    pub max_in_flight: Option<u32>,
+    /// Attempts started per second to the origin (default: no rate cap).
+    #[serde(default)]
+    pub max_per_second: Option<u32>,
+    /// Consecutive failures to the origin that open its circuit breaker (0: none).
+    #[serde(default)]
+    pub breaker_failures: Option<u32>,
+    /// Seconds the breaker stays open before one probe.
+    #[serde(default)]
+    pub breaker_cooldown_s: Option<u32>,
     /// SIBS: `statusCode` in the ack (`"200"`, or `"000"` for the newer docs' dialect).
     #[serde(default)]
     pub ack_status_code: Option<String>,
@@ -170,6 +182,22 @@ impl RouteSpec {
             .sum::<u64>()
             * 6
             / 5
+    }
+
+    /// The origin gate's limits for this route's attempts.
+    pub fn gate_limits(&self) -> crate::gate::Limits {
+        use crate::gate;
+        crate::gate::Limits {
+            max_in_flight: self.max_in_flight.unwrap_or(gate::DEFAULT_MAX_IN_FLIGHT),
+            max_per_second: self.max_per_second.unwrap_or(0),
+            breaker_failures: self
+                .breaker_failures
+                .unwrap_or(gate::DEFAULT_BREAKER_FAILURES),
+            breaker_cooldown_s: self
+                .breaker_cooldown_s
+                .unwrap_or(gate::DEFAULT_BREAKER_COOLDOWN_S),
+            lease_ms: self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) + 5000,
+        }
     }
 
     /// The dedup window: as configured, else the longer of 7 days and the retry horizon
@@ -489,6 +517,17 @@ fn validate_spec(i: usize, s: &RouteSpec) -> Result<(), ConfigError> {
             ));
         }
     }
+    if s.max_in_flight == Some(0) {
+        return Err(ConfigError::new(at("max_in_flight"), "must be positive"));
+    }
+    if s.breaker_cooldown_s
+        .is_some_and(|c| c == 0 || c > MAX_RETRY_DELAY_S)
+    {
+        return Err(ConfigError::new(
+            at("breaker_cooldown_s"),
+            format!("must be between 1 and {MAX_RETRY_DELAY_S}"),
+        ));
+    }
     if s.dedup_ttl_s.is_some_and(|t| t < MIN_DEDUP_TTL_S) {
         return Err(ConfigError::new(
             at("dedup_ttl_s"),
@@ -624,7 +663,7 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let all = r#"{"path":"/p","provider":"worldline","origin":"/o","secrets":[],"hmac_secrets":[],"forward":"raw","origin_secret":"X","tolerance_s":1,"max_body_bytes":1,"timeout_ms":1,"max_retries":1,"retry_base_s":1,"retry_max_s":1,"retry_schedule_s":[1],"dedup_ttl_s":60,"inline_delivery":true,"ack_status_code":"200","signature":"sha1","live_only":true,"scheme":{}}"#;
+        let all = r#"{"path":"/p","provider":"worldline","origin":"/o","secrets":[],"hmac_secrets":[],"forward":"raw","origin_secret":"X","tolerance_s":1,"max_body_bytes":1,"timeout_ms":1,"max_retries":1,"retry_base_s":1,"retry_max_s":1,"retry_schedule_s":[1],"dedup_ttl_s":60,"inline_delivery":true,"max_in_flight":1,"max_per_second":1,"breaker_failures":1,"breaker_cooldown_s":1,"ack_status_code":"200","signature":"sha1","live_only":true,"scheme":{}}"#;
         let parsed: serde_json::Value = serde_json::from_str(all).expect("json");
         let mut parser_fields: Vec<&str> = parsed
             .as_object()

@@ -14,9 +14,11 @@ use worker::{
 use wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::Context as JsContext;
 
+use super::gate::{self, Admission};
 use super::{bindings, gateway, now_ms, store, QUEUE};
 use crate::config::ForwardMode;
 use crate::forward::{self, Attempt, Verdict};
+use crate::gate::Outcome;
 use crate::gateway::Delivery;
 use crate::verify::RustCrypto;
 use crate::Rejection;
@@ -65,7 +67,7 @@ pub async fn enqueue(
         let env = env.clone();
         let ctx = Context::new(JsValue::clone(ctx.as_ref()).unchecked_into());
         ctx.wait_until(async move {
-            let (verdict, what) = attempt(&env, &delivery).await;
+            let (verdict, what, _) = attempt(&env, &delivery).await;
             if verdict != Verdict::Delivered {
                 console_error!("{}", log(&delivery, "inline_failed", &what));
             }
@@ -124,7 +126,7 @@ fn decode(body: &wasm_bindgen::JsValue) -> Option<Delivery> {
 /// delivery whose route signs forwards is never sent unsigned: when the route or its
 /// `origin_secret` cannot be resolved now (config changed, binding removed), the attempt
 /// fails and is retried on the schedule (and, once spent, dead-lettered, not dropped).
-pub async fn attempt(env: &Env, delivery: &Delivery) -> (Verdict, String) {
+pub async fn attempt(env: &Env, delivery: &Delivery) -> (Verdict, String, Outcome) {
     let gw = gateway(env);
     let route = gw
         .as_ref()
@@ -147,7 +149,7 @@ pub async fn attempt(env: &Env, delivery: &Delivery) -> (Verdict, String) {
         };
         let verdict =
             forward::retry_or_give_up(&current, what.to_owned(), None, js_sys::Math::random());
-        return (verdict, what.to_owned());
+        return (verdict, what.to_owned(), Outcome::NotSent);
     }
     let now = now_ms();
     let resigned;
@@ -169,7 +171,11 @@ pub async fn attempt(env: &Env, delivery: &Delivery) -> (Verdict, String) {
     let out = forward::build(delivery, None, key.as_deref(), now / 1000, &RustCrypto);
     let result = send(&out, delivery.timeout_ms).await;
     let verdict = forward::judge(&current, result, js_sys::Math::random());
-    (verdict, describe(result))
+    let outcome = match result {
+        Attempt::Status { status, .. } => Outcome::of_status(status),
+        Attempt::Timeout | Attempt::NetworkError => Outcome::Down,
+    };
+    (verdict, describe(result), outcome)
 }
 
 fn describe(a: Attempt) -> String {
@@ -297,7 +303,36 @@ async fn handle(env: &Env, msg: &RawMessage, received: Delivery) {
             }
         }
     }
-    let (verdict, what) = attempt(env, &delivery).await;
+    // The origin's gate: a cap or an open breaker holds the message without spending an
+    // attempt, so the time a breaker is open never counts toward the dead-letter store.
+    let limits = gateway(env)
+        .as_ref()
+        .as_ref()
+        .ok()
+        .and_then(|g| g.route(&delivery.route))
+        .map(|r| r.spec.gate_limits());
+    let lease = match limits {
+        None => None,
+        Some(limits) => {
+            match gate::admit(env, &delivery.origin, limits).await {
+                Admission::Go(lease) => lease,
+                Admission::Hold { wait_s, reason } => {
+                    console_log!(
+                    "{}",
+                    log(
+                        &received,
+                        "held",
+                        &format!("origin gate: {reason}; tried again in {wait_s} s, no attempt spent")
+                    )
+                );
+                    resend(env, msg, &received, wait_s).await;
+                    return;
+                }
+            }
+        }
+    };
+    let (verdict, what, outcome) = attempt(env, &delivery).await;
+    gate::report(env, lease, outcome).await;
     let mut next = received;
     next.attempt += 1;
     match verdict {

@@ -4,6 +4,7 @@
 mod bindings;
 mod deliver;
 mod demo;
+mod gate;
 mod store;
 mod webcrypto;
 
