@@ -81,6 +81,9 @@ pub enum Rejection {
     /// Admin API: no such item.
     #[error("not found")]
     NotFound,
+    /// Admin API: a query parameter is unknown or malformed.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
 }
 
 impl Rejection {
@@ -108,6 +111,7 @@ impl Rejection {
             Self::QueueUnavailable => "queue_unavailable",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
+            Self::InvalidQuery(_) => "invalid_query",
         }
     }
 
@@ -128,7 +132,8 @@ impl Rejection {
             | Self::MalformedHeader(..)
             | Self::MalformedBody(_)
             | Self::UnsupportedPayload(_)
-            | Self::AmbiguousField(_) => 400,
+            | Self::AmbiguousField(_)
+            | Self::InvalidQuery(_) => 400,
             Self::TestEventRefused => 403,
             Self::StaleTimestamp(_) => 408,
             Self::BodyTooLarge(_) => 413,
