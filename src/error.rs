@@ -84,6 +84,10 @@ pub enum Rejection {
     /// Admin API: a query parameter is unknown or malformed.
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    /// Admin API: the event log (D1) is bound but could not be read; nothing is lost (the
+    /// queue is the truth), the operator should look at the worker's log.
+    #[error("the event log is unavailable; retry later")]
+    LogUnavailable,
 }
 
 impl Rejection {
@@ -112,6 +116,7 @@ impl Rejection {
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::InvalidQuery(_) => "invalid_query",
+            Self::LogUnavailable => "eventlog_unavailable",
         }
     }
 
@@ -140,7 +145,7 @@ impl Rejection {
             Self::UnsupportedMediaType(_) => 415,
             Self::HeadersTooLarge(_) => 431,
             Self::ConfigInvalid(_) => 500,
-            Self::QueueUnavailable => 503,
+            Self::QueueUnavailable | Self::LogUnavailable => 503,
         }
     }
 

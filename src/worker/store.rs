@@ -187,7 +187,7 @@ fn json(status: u16, v: &serde_json::Value) -> worker::Result<Response> {
     Ok(resp)
 }
 
-fn authorized(req: &Request, env: &Env) -> Result<(), Rejection> {
+pub(super) fn authorized(req: &Request, env: &Env) -> Result<(), Rejection> {
     let Ok(token) = env.secret(ADMIN_TOKEN) else {
         // Off unless the operator sets a token.
         return Err(Rejection::NotFound);
