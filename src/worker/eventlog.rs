@@ -402,13 +402,28 @@ async fn serve(req: &Request, env: &Env) -> Result<Response, Rejection> {
         .pop()
         .and_then(|rows| rows.into_iter().next())
         .ok_or(Rejection::NotFound)?;
-    let payload_kept = match env.kv(KV) {
-        Ok(kv) => matches!(kv.get(&payload_key(&route, &id)).text().await, Ok(Some(_))),
-        Err(_) => false,
+    // The normalized event comes from the payload kept for a resend (D1 holds no payload).
+    let kept = match env.kv(KV) {
+        Ok(kv) => kv
+            .get(&payload_key(&route, &id))
+            .text()
+            .await
+            .ok()
+            .flatten(),
+        Err(_) => None,
     };
+    let normalized = kept
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<Delivery>(t).ok())
+        .and_then(|d| serde_json::from_str::<Value>(&d.event).ok());
     json(
         200,
-        &serde_json::json!({ "event": event, "attempts": attempts, "resendable": payload_kept }),
+        &serde_json::json!({
+            "event": event,
+            "attempts": attempts,
+            "resendable": kept.is_some(),
+            "normalized": normalized,
+        }),
     )
     .map_err(internal)
 }

@@ -87,6 +87,7 @@ test('delivered, retried, retrying and dead events are logged with their states 
     assert.deepEqual(d.attempts.map((a) => [a.chain, a.n, a.status]), [[0, 1, 200]]);
     assert.ok(d.attempts[0].latency_ms >= 0);
     assert.equal(d.resendable, true);
+    assert.equal(d.normalized.data.merchant_reference, 'order-ok', 'the normalized event, from the kept payload');
 
     const r = await eventWhen(gw, retried, (j) => j.event.state === 'delivered');
     assert.deepEqual(r.attempts.map((a) => a.status), [500, 200]);
