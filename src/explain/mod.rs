@@ -82,7 +82,7 @@ fn answer<T: Serialize>(r: Result<T, ApiError>) -> String {
     }
 }
 
-/// `explain(input)`: JSON in, JSON out (see the module docs and `www/README` for fields).
+/// `explain(input)`: JSON in, JSON out (the fields are typed in `src/browser.rs`).
 pub fn explain_json(input: &str) -> String {
     answer(trace::explain_value(input))
 }
