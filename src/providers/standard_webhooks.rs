@@ -202,6 +202,7 @@ impl Provider for StandardWebhooks {
         let kind = str_at(&v, "/type");
         let raw = raw_checked(std::str::from_utf8(payload).unwrap_or("null"));
         Ok(Accepted {
+            raw_forward: None,
             draft: Draft {
                 id: Some(id.clone()),
                 time: rfc3339_at(&v, &["/timestamp"]).or(header_time),
@@ -251,6 +252,8 @@ pub(crate) fn payment_data(v: &Value, kind: Option<String>, raw: Box<RawValue>) 
             .filter(|m| !m.is_empty())
     });
     PaymentData {
+        livemode: None,
+        unverified: None,
         payment_id: first(&["payment_id", "id"]),
         merchant_reference: first(&["merchant_reference", "reference", "order_id"]),
         status: map_status(kind.as_deref().unwrap_or("")),

@@ -147,6 +147,8 @@ impl Provider for Worldline {
             id: Some(id.clone()),
             time: str_at(&v, "/created").and_then(|t| normalize_time(&t)),
             data: PaymentData {
+                livemode: None,
+                unverified: None,
                 payment_id: str_at(&v, &format!("{obj}/id")),
                 merchant_reference: str_at(
                     &v,
@@ -161,6 +163,7 @@ impl Provider for Worldline {
             },
         };
         Ok(Accepted {
+            raw_forward: None,
             draft,
             ack: ok_ack(&id),
         })
