@@ -15,13 +15,15 @@ BINDGEN="$PWD/.tools/bin/wasm-bindgen"
 
 # Two modules from the same crate: `edgehook` (what a page needs to verify and explain) and
 # `edgehook_signer` (`sign`, loaded by the page only when it signs). Each is bound right after
-# its build, since both builds write the same target/.../edgehook.wasm.
+# its build, since both builds write the same target/.../edgehook_wasm.wasm.
 rm -rf www/pkg
-for module in edgehook:browser edgehook_signer:browser-signer; do
-  cargo build --quiet --lib --target wasm32-unknown-unknown --profile browser --features "${module#*:}"
+# Both are linked by the thin crate packages/edgehook-wasm/crate (a smaller module than
+# edgehook's own cdylib), one feature each.
+for module in edgehook:explainer edgehook_signer:signer; do
+  cargo build --quiet -p edgehook-wasm --lib --target wasm32-unknown-unknown --profile browser --features "${module#*:}"
   "$BINDGEN" --target web --out-dir www/pkg --out-name "${module%%:*}" \
     --remove-name-section --remove-producers-section \
-    target/wasm32-unknown-unknown/browser/edgehook.wasm
+    target/wasm32-unknown-unknown/browser/edgehook_wasm.wasm
 done
 
 if [ "${1:-}" != --no-site ]; then

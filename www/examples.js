@@ -115,15 +115,15 @@ export const EXAMPLES = {
   },
   'lyra-form': {
     label: 'Lyra form',
-    origin: 'published',
-    source: 'Lyra form API docs, "Computing the signature" example (https://docs.lyra.com/en/collect/form-payment/quick-start-guide/computing-the-signature.html)',
+    origin: 'computed',
+    source: 'Computed (Python hmac over the UTF-8 values, re-checked with node:crypto): an IPN signed as the Lyra docs\' "Computing the IPN signature" describe (https://docs.lyra.com/en-EN/collect/form-payment/standard-payment/computing-the-ipn-signature.html); the docs\' own example is a payment-form request, which verifies but lacks the IPN fields (vads_trans_uuid, vads_trans_status) the event is built on',
     secrets: 'TEST:1122334455667788',
     request: {
       method: 'POST',
       headers: [['Content-Type', 'application/x-www-form-urlencoded']],
-      body: "vads_action_mode=INTERACTIVE&vads_amount=5124&vads_ctx_mode=TEST&vads_currency=978&vads_page_action=PAYMENT&vads_payment_config=SINGLE&vads_site_id=12345678&vads_trans_date=20170129130025&vads_trans_id=123456&vads_version=V2&signature=ycA5Do5tNvsnKdc%2FeP1bj2xa19z9q3iWPy9%2FrpesfS0%3D",
+      body: "vads_action_mode=INTERACTIVE&vads_amount=4525&vads_auth_result=00&vads_card_brand=CB&vads_card_number=497010XXXXXX0055&vads_ctx_mode=TEST&vads_currency=978&vads_cust_email=zoe%40example.com&vads_cust_name=Zo%C3%AB+%C3%85ngstr%C3%B6m&vads_effective_creation_date=20240305101530&vads_operation_type=DEBIT&vads_order_id=CMD-2024-0042&vads_page_action=PAYMENT&vads_payment_config=SINGLE&vads_result=00&vads_site_id=12345678&vads_trans_date=20240305101512&vads_trans_id=370015&vads_trans_status=AUTHORISED&vads_trans_uuid=9a1b2c3d4e5f60718293a4b5c6d7e8f9&vads_url_check_src=PAY&vads_version=V2&signature=HV0ky156I13ZzkTq8ioGLEXxSmIHFaZ9lfhdYDxLgQs%3D",
     },
-    payload: "vads_action_mode=INTERACTIVE&vads_amount=5124&vads_ctx_mode=TEST&vads_currency=978&vads_page_action=PAYMENT&vads_payment_config=SINGLE&vads_site_id=12345678&vads_trans_date=20170129130025&vads_trans_id=123456&vads_version=V2",
+    payload: "vads_action_mode=INTERACTIVE&vads_amount=4525&vads_auth_result=00&vads_card_brand=CB&vads_card_number=497010XXXXXX0055&vads_ctx_mode=TEST&vads_currency=978&vads_cust_email=zoe%40example.com&vads_cust_name=Zo%C3%AB+%C3%85ngstr%C3%B6m&vads_effective_creation_date=20240305101530&vads_operation_type=DEBIT&vads_order_id=CMD-2024-0042&vads_page_action=PAYMENT&vads_payment_config=SINGLE&vads_result=00&vads_site_id=12345678&vads_trans_date=20240305101512&vads_trans_id=370015&vads_trans_status=AUTHORISED&vads_trans_uuid=9a1b2c3d4e5f60718293a4b5c6d7e8f9&vads_url_check_src=PAY&vads_version=V2",
   },
   everifin: {
     label: 'Everifin',
