@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
-use crate::event::{normalize_time, Draft, PaymentData, Status};
+use crate::event::{normalize_time, Draft, PaymentData, Status, Subject};
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::{str_at, Provider};
 use crate::verify::stamped::{Clock, Layout};
@@ -58,6 +58,7 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
             provider_event_type: str_at(v, "/eventType"),
             raw,
         },
+        subject: Subject::Payment,
     }
 }
 

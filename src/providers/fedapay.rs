@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
-use crate::event::{normalize_time, Draft, PaymentData, Status};
+use crate::event::{normalize_time, Draft, PaymentData, Status, Subject};
 use crate::money::json_to_minor;
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::{str_at, Provider};
@@ -77,6 +77,7 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
             provider_event_type: name,
             raw,
         },
+        subject: Subject::Payment,
     }
 }
 

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{raw_checked, raw_json, rfc3339_from_ms, stable_id, Draft};
+use crate::event::{raw_checked, raw_json, rfc3339_from_ms, stable_id, Draft, Subject};
 use crate::providers::standard_webhooks::{payment_data, rfc3339_at};
 use crate::providers::{ok_ack, str_at, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
@@ -687,6 +687,7 @@ impl Provider for GenericHmac {
                 id: Some(id.clone()),
                 time: rfc3339_at(&v, &TIME_FIELDS).or(signed_time),
                 data: payment_data(&v, kind, raw),
+                subject: Subject::Payment,
             },
             ack: ok_ack(&id),
         })

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{normalize_time, raw_from, Draft, PaymentData, Status};
+use crate::event::{normalize_time, raw_from, Draft, PaymentData, Status, Subject};
 use crate::money::alpha_from_numeric;
 use crate::providers::lyra_rest::{clip, form_fields, single_field, trans_status};
 use crate::providers::{Accepted, Auth, Check, Provider, Reply, SignInput, Signed};
@@ -309,6 +309,7 @@ impl Provider for LyraForm {
                 provider_event_type,
                 raw: raw_from(&all),
             },
+            subject: Subject::Payment,
         };
         Ok(Accepted {
             draft,

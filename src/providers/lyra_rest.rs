@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status};
+use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status, Subject};
 use crate::providers::{
     parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
 };
@@ -279,6 +279,7 @@ impl Provider for LyraRest {
                 provider_event_type,
                 raw: raw_checked(answer),
             },
+            subject: Subject::Payment,
         };
         Ok(Accepted {
             draft,

@@ -19,6 +19,7 @@ pub mod sibs;
 pub mod stamped;
 pub mod standard_webhooks;
 pub mod stripe;
+pub mod tables;
 pub mod worldline;
 
 /// A response the gateway sends now (handshake, ack or rejection).

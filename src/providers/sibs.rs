@@ -9,7 +9,7 @@
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status};
+use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status, Subject};
 use crate::money::json_to_minor;
 use crate::providers::{
     parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
@@ -167,6 +167,7 @@ impl Provider for Sibs {
                 provider_event_type,
                 raw: raw_checked(std::str::from_utf8(payload).unwrap_or("null")),
             },
+            subject: Subject::Payment,
         };
         Ok(Accepted {
             draft,

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{raw_checked, rfc3339_from_ms, Draft, PaymentData, Status};
+use crate::event::{raw_checked, rfc3339_from_ms, Draft, PaymentData, Status, Subject};
 use crate::providers::{
     ok_ack, parse_json, str_at, Accepted, Auth, Check, Provider, SignInput, Signed,
 };
@@ -206,6 +206,7 @@ impl Provider for StandardWebhooks {
                 id: Some(id.clone()),
                 time: rfc3339_at(&v, &["/timestamp"]).or(header_time),
                 data: payment_data(&v, kind, raw),
+                subject: Subject::Payment,
             },
             ack: ok_ack(&id),
         })

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
-use crate::event::{normalize_time, rfc3339_from_ms, Draft, PaymentData, Status};
+use crate::event::{normalize_time, rfc3339_from_ms, Draft, PaymentData, Status, Subject};
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::{str_at, Provider};
 use crate::verify::stamped::{Clock, Layout};
@@ -74,6 +74,7 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
             provider_event_type: kind,
             raw,
         },
+        subject: Subject::Payment,
     }
 }
 
