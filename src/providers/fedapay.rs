@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
+use crate::error::Rejection;
 use crate::event::{normalize_time, Draft, PaymentData, Status, Subject};
 use crate::money::json_to_minor;
 use crate::providers::stamped::{self, Scheme};
@@ -38,7 +39,7 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
 
 /// The id is the event's when the body has one (webhook bodies often do not: the payload's
 /// stable hash stands in). The time is the event's, else the transaction's latest.
-fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
+fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
     let name = str_at(v, "/name").or_else(|| str_at(v, "/type"));
     let entity_status = str_at(v, "/entity/status");
     let status = map_status(
@@ -62,7 +63,7 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
     ]
     .iter()
     .find_map(|p| str_at(v, p).and_then(|t| normalize_time(&t)));
-    Draft {
+    Ok(Draft {
         id: str_at(v, "/id"),
         time,
         data: PaymentData {
@@ -78,7 +79,7 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
             raw,
         },
         subject: Subject::Payment,
-    }
+    })
 }
 
 /// The event name decides where it is specific; `transaction.updated`, transaction events we

@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
+use crate::error::Rejection;
 use crate::event::{normalize_time, rfc3339_from_ms, Draft, PaymentData, Status, Subject};
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::{str_at, Provider};
@@ -38,7 +39,7 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
     stamped::configure(&SCHEME, spec, secrets)
 }
 
-fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
+fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
     let kind = str_at(v, "/type");
     let null = Value::Null;
     let o = v.pointer("/data/object").unwrap_or(&null);
@@ -57,7 +58,7 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
         Some(Value::String(s)) => normalize_time(s),
         _ => None,
     };
-    Draft {
+    Ok(Draft {
         id: str_at(v, "/id"),
         time,
         data: PaymentData {
@@ -75,7 +76,7 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
             raw,
         },
         subject: Subject::Payment,
-    }
+    })
 }
 
 /// The amount the event is about, already in the currency's smallest unit: what was

@@ -70,7 +70,7 @@ pub struct Sourced {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::worldline;
+    use crate::providers::{everifin, worldline};
 
     /// Every sourced table, in README order.
     fn all() -> Vec<&'static Sourced> {
@@ -80,6 +80,8 @@ mod tests {
             &worldline::REFUND_STATUSES::SOURCED,
             &worldline::PAYOUT_STATUSES::SOURCED,
             &worldline::PAYMENT_LINK_STATUSES::SOURCED,
+            &everifin::PAYMENT_STATUSES::SOURCED,
+            &everifin::ORDER_STATUSES::SOURCED,
         ]
     }
 
