@@ -70,7 +70,7 @@ pub struct Sourced {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{everifin, worldline};
+    use crate::providers::{everifin, stripe, worldline};
 
     /// Every sourced table, in README order.
     fn all() -> Vec<&'static Sourced> {
@@ -82,6 +82,11 @@ mod tests {
             &worldline::PAYMENT_LINK_STATUSES::SOURCED,
             &everifin::PAYMENT_STATUSES::SOURCED,
             &everifin::ORDER_STATUSES::SOURCED,
+            &stripe::EVENTS::SOURCED,
+            &stripe::CHECKOUT_PAYMENT_STATUSES::SOURCED,
+            &stripe::CHARGE_CAPTURED::SOURCED,
+            &stripe::REFUND_STATUSES::SOURCED,
+            &stripe::DISPUTE_STATUSES::SOURCED,
         ]
     }
 
