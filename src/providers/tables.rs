@@ -70,7 +70,7 @@ pub struct Sourced {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{everifin, stripe, worldline};
+    use crate::providers::{everifin, sibs, stripe, worldline};
 
     /// Every sourced table, in README order.
     fn all() -> Vec<&'static Sourced> {
@@ -80,6 +80,8 @@ mod tests {
             &worldline::REFUND_STATUSES::SOURCED,
             &worldline::PAYOUT_STATUSES::SOURCED,
             &worldline::PAYMENT_LINK_STATUSES::SOURCED,
+            &sibs::OUTCOMES::SOURCED,
+            &sibs::SUCCESSES::SOURCED,
             &everifin::PAYMENT_STATUSES::SOURCED,
             &everifin::ORDER_STATUSES::SOURCED,
             &stripe::EVENTS::SOURCED,
