@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{raw_checked, raw_json, rfc3339_from_ms, stable_id, Draft, Subject};
-use crate::providers::standard_webhooks::{payment_data, rfc3339_at};
+use crate::providers::convention::{payment_data, rfc3339_at};
 use crate::providers::{ok_ack, str_at, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::header_params;

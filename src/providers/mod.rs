@@ -10,6 +10,7 @@ use crate::event::Draft;
 use crate::request::Request;
 use crate::verify::{CryptoBackend, DecryptCheck, MacCheck};
 
+pub mod convention;
 pub mod everifin;
 pub mod fedapay;
 pub mod generic_hmac;
@@ -153,6 +154,11 @@ pub const REGISTRY: &[(&str, Factory)] = &[
     ("stripe", stripe::configure),
 ];
 
+/// The registry's names, in order: what a route's `provider` may say.
+pub fn names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|(n, _)| *n).collect()
+}
+
 /// Looks a provider up by its config name.
 pub fn factory(name: &str) -> Option<Factory> {
     REGISTRY.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
@@ -183,4 +189,26 @@ pub fn ok_ack(event_id: &str) -> Reply {
             serde_json::to_string(event_id).unwrap_or_else(|_| "null".into())
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The shipped JSON Schema names exactly the registry's providers.
+    #[test]
+    fn registry_matches_schema() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/edgehook.schema.json"))
+                .expect("schema");
+        let schema: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let mut names: Vec<&str> = schema["$defs"]["route"]["properties"]["provider"]["enum"]
+            .as_array()
+            .expect("enum")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let mut registry = super::names();
+        names.sort_unstable();
+        registry.sort_unstable();
+        assert_eq!(names, registry);
+    }
 }
