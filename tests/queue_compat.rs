@@ -46,7 +46,10 @@ fn this_build_writes_the_same_message_but_for_the_schema_version() {
     let gw = gateway("worldline", &["dummy-key-id:hello+world"], "");
     let req = edgehook::Request::new("POST", "/h", 1_700_000_000_000)
         .header("Content-Type", "application/json")
-        .header("X-GCS-Signature", "2S7doBj/GnJnacIjSJzr5fxGM5xmfQyFAwxv1I53ZEk=")
+        .header(
+            "X-GCS-Signature",
+            "2S7doBj/GnJnacIjSJzr5fxGM5xmfQyFAwxv1I53ZEk=",
+        )
         .header("X-GCS-KeyId", "dummy-key-id")
         .body(body);
     let edgehook::Decision::Accept { delivery, .. } = run(&gw, &req) else {
@@ -56,7 +59,10 @@ fn this_build_writes_the_same_message_but_for_the_schema_version() {
     assert_eq!(new_event["schemaversion"], SCHEMA_VERSION);
     let mut old_event: serde_json::Value = serde_json::from_str(&old.event).expect("json");
     old_event["schemaversion"] = SCHEMA_VERSION.into();
-    assert_eq!(new_event, old_event, "only the version differs for this payment");
+    assert_eq!(
+        new_event, old_event,
+        "only the version differs for this payment"
+    );
     let mut new_msg = *delivery;
     new_msg.event = old.event.clone();
     assert_eq!(new_msg, old, "the message envelope is unchanged");

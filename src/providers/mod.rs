@@ -16,6 +16,7 @@ pub mod fedapay;
 pub mod generic_hmac;
 pub mod lyra_form;
 pub mod lyra_rest;
+pub mod lyra_statuses;
 pub mod sibs;
 pub mod stamped;
 pub mod standard_webhooks;

@@ -70,7 +70,7 @@ pub struct Sourced {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{everifin, fedapay, sibs, stripe, worldline};
+    use crate::providers::{everifin, fedapay, lyra_statuses, sibs, stripe, worldline};
 
     /// Every sourced table, in README order.
     fn all() -> Vec<&'static Sourced> {
@@ -84,6 +84,8 @@ mod tests {
             &sibs::SUCCESSES::SOURCED,
             &everifin::PAYMENT_STATUSES::SOURCED,
             &everifin::ORDER_STATUSES::SOURCED,
+            &lyra_statuses::DETAILED_STATUSES::SOURCED,
+            &lyra_statuses::SIMPLE_STATUSES::SOURCED,
             &fedapay::EVENTS::SOURCED,
             &fedapay::TRANSACTION_STATUSES::SOURCED,
             &stripe::EVENTS::SOURCED,
