@@ -374,12 +374,13 @@ fn validate_spec(i: usize, s: &RouteSpec, providers: &[&str]) -> Result<(), Conf
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The registry's names as the gateway passes them (the schema test below and
-    /// `providers::tests::registry_matches_schema` keep the three lists equal).
-    const PROVIDERS: &[&str] = &[
+    /// `providers::tests::registry_matches_the_config_tests_and_schema` keep the three
+    /// lists equal).
+    pub(crate) const PROVIDERS: &[&str] = &[
         "worldline",
         "sibs",
         "lyra-rest",
