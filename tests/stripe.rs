@@ -343,3 +343,17 @@ fn object_state_decides_where_the_type_does_not() {
     assert_eq!(e["type"], "payment.verified");
     assert_eq!(e["schemaversion"], 2);
 }
+
+/// Payouts (Stripe paying the balance to the merchant's bank) are `payout.<status>`.
+#[test]
+fn payouts_are_payouts() {
+    let object = r#"{"id":"po_1","object":"payout","amount":500,"currency":"isk","status":"paid"}"#;
+    let e = signed_event(&wrap("payout.paid", object));
+    assert_eq!(e["type"], "payout.succeeded");
+    assert_eq!(e["data"]["payment_id"], "po_1");
+    assert_eq!(e["data"]["amount_minor"], 5);
+    assert_eq!(
+        signed_event(&wrap("payout.failed", object))["type"],
+        "payout.failed"
+    );
+}

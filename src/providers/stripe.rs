@@ -55,6 +55,12 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
         Some(Value::String(s)) => normalize_time(s),
         _ => None,
     };
+    // Stripe paying the balance out to the merchant's bank, not a customer's payment.
+    let subject = if kind.as_deref().is_some_and(|k| k.starts_with("payout.")) {
+        Subject::Payout
+    } else {
+        Subject::Payment
+    };
     let currency = str_at(o, "/currency").map(|c| c.to_ascii_uppercase());
     let amount_minor = match (amount(kind.as_deref().unwrap_or(""), o), &currency) {
         (Some(a), Some(c)) => rescale(a, stripe_exponent(c), exponent(c)),
@@ -77,7 +83,7 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
             provider_event_type: kind,
             raw,
         },
-        subject: Subject::Payment,
+        subject,
     })
 }
 
@@ -165,6 +171,10 @@ status_table! {
         ("invoice.payment_succeeded", Succeeded, EVENT_TYPES),
         ("invoice.payment_failed", Failed, EVENT_TYPES),
         ("invoice.payment_action_required", Pending, EVENT_TYPES),
+        ("payout.created", Pending, EVENT_TYPES),
+        ("payout.paid", Succeeded, EVENT_TYPES),
+        ("payout.failed", Failed, EVENT_TYPES),
+        ("payout.canceled", Cancelled, EVENT_TYPES),
     ]
 }
 
