@@ -93,6 +93,10 @@ pub struct RouteSpec {
     /// Lyra form: `hmac-sha256` (default) or the deprecated `sha1`.
     #[serde(default)]
     pub signature: Option<String>,
+    /// Refuse test-mode events (403 `test_event_refused`): only for providers
+    /// whose signed input tells test from live.
+    #[serde(default)]
+    pub live_only: bool,
     /// generic-hmac: the scheme description.
     #[serde(default)]
     pub scheme: Option<serde_json::Value>,
@@ -121,6 +125,18 @@ impl ConfigError {
             at: at.into(),
             reason: reason.into(),
         }
+    }
+}
+
+impl ConfigError {
+    /// What a response may say: where the problem is, never what is configured there (the
+    /// reason can quote configured values, even a secret pasted in the wrong place; it goes
+    /// to the log, which the operator reads with `wrangler tail`).
+    pub fn public(&self) -> String {
+        format!(
+            "at {} (the reason is in the worker's log: wrangler tail)",
+            self.at
+        )
     }
 }
 
@@ -212,12 +228,18 @@ impl<'l> Secrets<'l> {
             ));
         }
         let mut out = Vec::new();
-        for name in names {
+        for (j, name) in names.iter().enumerate() {
+            let at = format!("{}[{j}]", self.at(field));
             let value = (self.lookup)(name).ok_or_else(|| {
-                ConfigError::new(
-                    self.at(field),
-                    format!("secret binding {name} is not set (wrangler secret put {name}, or .dev.vars locally)"),
-                )
+                let reason = if is_binding_name(name) {
+                    format!("secret binding {name} is not set (wrangler secret put {name}, or .dev.vars locally)")
+                } else {
+                    format!(
+                        "the value at {at} is not a binding name: a route names secret bindings \
+                         (A-Z, 0-9, _), and the secret itself goes in `wrangler secret put NAME`"
+                    )
+                };
+                ConfigError::new(at.clone(), reason)
             })?;
             let before = out.len();
             out.extend(
@@ -227,15 +249,15 @@ impl<'l> Secrets<'l> {
                     .map(|(i, l)| (i + 1, l.trim()))
                     .filter(|(_, l)| !l.is_empty())
                     .map(|(line, l)| SecretLine {
-                        binding: name,
+                        binding: binding_label(name),
                         line,
                         value: l.to_owned(),
                     }),
             );
             if out.len() == before {
                 return Err(ConfigError::new(
-                    self.at(field),
-                    format!("secret binding {name} is empty"),
+                    at,
+                    format!("secret binding {} is empty", binding_label(name)),
                 ));
             }
         }
@@ -243,8 +265,44 @@ impl<'l> Secrets<'l> {
     }
 }
 
+/// A serde message with every double-quoted value replaced: `invalid type: string
+/// "whsec_...", expected a sequence` would otherwise put a secret written as a string where a
+/// list of binding names belongs into the log. Field names (quoted with backticks) stay.
+fn redact_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut parts = msg.split('"');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let mut inside = true;
+    for part in parts {
+        out.push_str(if inside { "\"…\"" } else { part });
+        inside = !inside;
+    }
+    out
+}
+
+/// Whether a configured name has the shape of a secret binding name (`DEMO_SIBS_KEY`):
+/// only such a name is ever repeated in a log line, so a secret pasted where its binding's
+/// name belongs (`"secrets": ["whsec_..."]`) is never written anywhere.
+pub fn is_binding_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_uppercase())
+        && bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A binding's name for a log line, or a stand-in when it does not look like one.
+pub fn binding_label(name: &str) -> &str {
+    if is_binding_name(name) {
+        name
+    } else {
+        "(a value that is not a binding name)"
+    }
+}
+
 /// One secret: a non-empty line of a binding.
 struct SecretLine<'n> {
+    /// The binding's name, or a stand-in ([`binding_label`]).
     binding: &'n str,
     /// 1-based, counting blank lines, as an editor shows it.
     line: usize,
@@ -270,7 +328,7 @@ pub fn parse_routes(json: &str, providers: &[&str]) -> Result<Vec<RouteSpec>, Co
     let mut specs = Vec::with_capacity(values.len());
     for (i, v) in values.into_iter().enumerate() {
         let spec: RouteSpec = serde_json::from_value(v)
-            .map_err(|e| ConfigError::new(format!("routes[{i}]"), e.to_string()))?;
+            .map_err(|e| ConfigError::new(format!("routes[{i}]"), redact_quoted(&e.to_string())))?;
         validate_spec(i, &spec, providers)?;
         specs.push(spec);
     }
@@ -444,6 +502,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn parse_errors_do_not_quote_values() {
+        let e = parse_routes(
+            r#"[{"path":"/h","provider":"worldline","secrets":"whsec_c2VjcmV0","origin":"/x"}]"#,
+        )
+        .expect_err("a string, not a list");
+        assert_eq!(e.at, "routes[0]");
+        assert!(!e.to_string().contains("whsec"), "{e}");
+        assert!(e.reason.contains("expected a sequence"), "{e}");
+        assert_eq!(redact_quoted(r#"a "b" c "d"#), r#"a "…" c "…""#);
+    }
+
+    #[test]
     fn provider_specific_options_stay_on_their_provider() {
         let e = parse_routes(&route(r#","scheme":{}"#)).expect_err("scheme on worldline");
         assert_eq!(e.at, "routes[0].scheme");
@@ -478,7 +548,7 @@ pub(crate) mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let all = r#"{"path":"/p","provider":"worldline","origin":"/o","secrets":[],"hmac_secrets":[],"forward":"raw","origin_secret":"X","tolerance_s":1,"max_body_bytes":1,"timeout_ms":1,"max_retries":1,"retry_base_s":1,"retry_max_s":1,"ack_status_code":"200","signature":"sha1","scheme":{}}"#;
+        let all = r#"{"path":"/p","provider":"worldline","origin":"/o","secrets":[],"hmac_secrets":[],"forward":"raw","origin_secret":"X","tolerance_s":1,"max_body_bytes":1,"timeout_ms":1,"max_retries":1,"retry_base_s":1,"retry_max_s":1,"ack_status_code":"200","signature":"sha1","live_only":true,"scheme":{}}"#;
         let parsed: serde_json::Value = serde_json::from_str(all).expect("json");
         let mut parser_fields: Vec<&str> = parsed
             .as_object()
@@ -521,9 +591,18 @@ pub(crate) mod tests {
             vec!["one", "two"]
         );
         let e = s
-            .resolve("secrets", &["B".into()], true)
+            .resolve("secrets", &["A".into(), "B".into()], true)
             .expect_err("missing");
         assert!(e.reason.contains("B is not set"));
+        assert_eq!(e.at, "routes[0].secrets[1]");
+        // A secret pasted where the binding's name belongs is never repeated.
+        let e = s
+            .resolve("secrets", &["whsec_c2VjcmV0".into()], true)
+            .expect_err("a value, not a name");
+        assert_eq!(e.at, "routes[0].secrets[0]");
+        assert!(!e.to_string().contains("whsec_c2VjcmV0"), "{e}");
+        assert!(e.reason.contains("is not a binding name"), "{e}");
+        assert!(!e.public().contains("whsec"), "{}", e.public());
         assert!(s.resolve("secrets", &["E".into()], true).is_err());
         assert!(s.resolve("secrets", &[], true).is_err());
     }
@@ -553,6 +632,10 @@ pub(crate) mod tests {
             .expect_err("bad line");
         assert_eq!(e.at, "routes[3].secrets");
         assert_eq!(e.reason, "key 3 (secret binding B, line 4) must be hex");
+        assert!(is_binding_name("DEMO_SIBS_KEY") && is_binding_name("K1"));
+        for not in ["", "whsec_abc", "Abc", "1ABC", "A-B", "A B", "hello+world"] {
+            assert!(!is_binding_name(not), "{not}");
+        }
         let e = s
             .resolve_keys("secrets", &[], "key ", "must be hex", hex)
             .expect_err("required");

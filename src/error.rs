@@ -52,6 +52,14 @@ pub enum Rejection {
     /// The payload is authentic but describes something we refuse (e.g. API version).
     #[error("payload is not supported: {0}")]
     UnsupportedPayload(String),
+    /// A form field whose name a common web framework would read as a signed field's (a
+    /// repeated signed name, ` kr-answer`, `vads.trans_status`, `vads_amount[]`): the origin
+    /// could act on a copy the signature does not cover.
+    #[error("form field {0} collides with a signed field under common framework name rules (PHP, Rails/Rack, Java servlet, Python): the origin could read an unsigned copy")]
+    AmbiguousField(String),
+    /// An authentic test-mode event on a route configured to take live events only.
+    #[error("test-mode event refused: this route accepts live events only")]
+    TestEventRefused,
     /// The body exceeds the route's size limit.
     #[error("body exceeds the limit of {0} bytes")]
     BodyTooLarge(usize),
@@ -91,6 +99,8 @@ impl Rejection {
             Self::DecryptionFailed => "decryption_failed",
             Self::MalformedBody(_) => "malformed_body",
             Self::UnsupportedPayload(_) => "unsupported_payload",
+            Self::AmbiguousField(_) => "ambiguous_form_field",
+            Self::TestEventRefused => "test_event_refused",
             Self::BodyTooLarge(_) => "body_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::HeadersTooLarge(_) => "headers_too_large",
@@ -117,7 +127,9 @@ impl Rejection {
             Self::DuplicateHeader(_)
             | Self::MalformedHeader(..)
             | Self::MalformedBody(_)
-            | Self::UnsupportedPayload(_) => 400,
+            | Self::UnsupportedPayload(_)
+            | Self::AmbiguousField(_) => 400,
+            Self::TestEventRefused => 403,
             Self::StaleTimestamp(_) => 408,
             Self::BodyTooLarge(_) => 413,
             Self::UnsupportedMediaType(_) => 415,

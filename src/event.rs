@@ -96,8 +96,20 @@ pub struct PaymentData {
     pub method: Option<String>,
     /// The provider's own event or status name, for what the vocabulary flattens.
     pub provider_event_type: Option<String>,
-    /// The provider's payload, verbatim JSON (form payloads as a JSON object of fields).
+    /// Live (`true`) or test (`false`) as something signed says (Stripe's `livemode`, Lyra's
+    /// `vads_ctx_mode` / `orderDetails.mode`, FedaPay's labelled secret); `null` where nothing
+    /// signed says. A test key is usually less guarded than a live one: an origin that ships
+    /// goods should act on `true` only, or the route should set `live_only`.
+    #[serde(default)]
+    pub livemode: Option<bool>,
+    /// The provider's payload, verbatim JSON (form payloads as a JSON object of the signed
+    /// fields).
     pub raw: Box<RawValue>,
+    /// Values the sender sent outside the signature (generic-hmac's `id_header` and
+    /// `event_header` when the template does not sign them), kept for the origin's logs and
+    /// named for what they are: nothing above is derived from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// A CloudEvents 1.0 structured-mode event.
@@ -152,7 +164,11 @@ impl Event {
         payload: &[u8],
         now_ms: i64,
     ) -> Self {
-        let id = draft.id.unwrap_or_else(|| stable_id(provider, payload));
+        let id = draft
+            .id
+            .filter(|id| !id.is_empty())
+            .map(deliverable_id)
+            .unwrap_or_else(|| stable_id(provider, payload));
         Self {
             specversion: "1.0".into(),
             schemaversion: SCHEMA_VERSION,
@@ -167,11 +183,45 @@ impl Event {
     }
 }
 
+/// The longest event id carried as it is: ids travel in HTTP headers (`webhook-id`) and
+/// key the dedup store, and no provider's own ids come near it.
+pub const MAX_ID_LEN: usize = 200;
+
+/// Bytes of an id that are percent-encoded: everything a header value cannot carry or
+/// would trim (controls, space, non-ASCII), and `%` itself so the encoding stays one-to-one.
+const ID_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ').add(b'%');
+
+/// An id every delivery attempt can carry: a signed id with CR/LF/NUL, spaces or non-ASCII
+/// characters is percent-encoded (one-to-one, so distinct ids stay distinct), and one longer
+/// than [`MAX_ID_LEN`] once encoded becomes a digest of it. A genuine event is never refused
+/// for its id's characters, and none fails every attempt for them.
+pub fn deliverable_id(id: String) -> String {
+    let encoded: std::borrow::Cow<'_, str> =
+        percent_encoding::utf8_percent_encode(&id, ID_ESCAPED).into();
+    if encoded.len() <= MAX_ID_LEN {
+        return match encoded {
+            std::borrow::Cow::Borrowed(_) => id,
+            std::borrow::Cow::Owned(e) => e,
+        };
+    }
+    format!("sha256-{}", hex::encode(Sha256::digest(id.as_bytes())))
+}
+
 /// A stable id for providers without one: the same payload always gets the same id, so
 /// retries dedup at the edge and at the origin.
 pub fn stable_id(provider: &str, payload: &[u8]) -> String {
     let digest = Sha256::digest(payload);
     format!("{provider}-{}", hex::encode(&digest[..16]))
+}
+
+/// An id for an event that the provider identifies by an object (`head`: a transaction
+/// uuid) plus its signed content: a genuine second notification about the same object (a
+/// Back Office amount change) is a new event, a retry of the same one is not. `content`
+/// must hold only signed bytes, and leave out what changes from one delivery of an event to
+/// the next (Lyra's `vads_url_check_src=RETRY`, REST `serverDate`).
+pub fn content_id(head: &str, content: &[u8]) -> String {
+    let digest = Sha256::digest(content);
+    format!("{head}:{}", hex::encode(&digest[..12]))
 }
 
 /// Wraps JSON text as a raw value, or the text as a JSON string when it is not strict JSON
@@ -268,6 +318,22 @@ mod tests {
         let ev: serde_json::Value =
             serde_json::from_str(raw_json("7777e7777").get()).expect("parses");
         assert!(ev.is_string());
+    }
+
+    #[test]
+    fn ids_are_made_deliverable() {
+        assert_eq!(deliverable_id("evt_1".into()), "evt_1");
+        assert_eq!(deliverable_id("a\r\nb".into()), "a%0D%0Ab");
+        assert_eq!(deliverable_id("a b%".into()), "a%20b%25");
+        assert_eq!(deliverable_id("\0é".into()), "%00%C3%A9");
+        // one-to-one: an id that looks encoded is encoded again
+        assert_ne!(deliverable_id("a%0D".into()), deliverable_id("a\r".into()));
+        let long = deliverable_id("x".repeat(201));
+        assert!(long.starts_with("sha256-") && long.len() == 71, "{long}");
+        assert_eq!(deliverable_id("x".repeat(200)), "x".repeat(200));
+        for id in [deliverable_id("\u{7f}\u{1}".into()), long] {
+            assert!(id.bytes().all(|b| (0x21..0x7f).contains(&b)), "{id}");
+        }
     }
 
     #[test]

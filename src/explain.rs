@@ -2782,7 +2782,7 @@ mod tests {
             ("worldline", "dummy-key-id:hello+world", vector("worldline/worldline-payment-valid-body.json")),
             ("sibs", "6fNDiYU0T0/evFpmfycNai/AqF24i+rT0OmuVw0/sGQ=", vector("sibs/docs-plaintext.json")),
             ("lyra-rest", "testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M", vector("lyra-rest/ipn-kr-answer.json")),
-            ("lyra-form", "TEST:1122334455667788", "vads_amount=5124&vads_ctx_mode=TEST&vads_currency=978&vads_trans_id=123456&vads_trans_date=20170129130025&vads_site_id=12345678".into()),
+            ("lyra-form", "TEST:1122334455667788", "vads_amount=5124&vads_ctx_mode=TEST&vads_currency=978&vads_trans_id=123456&vads_trans_date=20170129130025&vads_site_id=12345678&vads_trans_uuid=0f8ce5d9a3c24e2f9b6f2bd5a8e3c101&vads_trans_status=CAPTURED&vads_operation_type=DEBIT".into()),
             ("everifin", "abcd", vector("everifin/everifin-payment-booked.json")),
             ("fedapay", "whsec_test_secret", vector("fedapay/test-webhook-event.json")),
             ("stripe", "whsec_test_secret", vector("stripe/test-webhook-event.json")),

@@ -167,6 +167,15 @@ impl Gateway {
                 ConfigError::new(format!("routes[{i}].provider"), "unknown provider")
             })?;
             let provider = factory(&spec, &secrets)?;
+            if spec.live_only && !provider.tells_livemode() {
+                return Err(ConfigError::new(
+                    format!("routes[{i}].live_only"),
+                    format!(
+                        "{} events carry nothing signed that tells test from live, so test events cannot be refused on this route",
+                        provider.name()
+                    ),
+                ));
+            }
             let origin_key = match &spec.origin_secret {
                 None => None,
                 Some(name) => {
@@ -175,7 +184,10 @@ impl Gateway {
                     let key = lines.first().and_then(|l| decode_whsec(l)).ok_or_else(|| {
                         ConfigError::new(
                             secrets.at("origin_secret"),
-                            format!("{name} must be whsec_ followed by base64"),
+                            format!(
+                                "{} must be whsec_ followed by base64",
+                                config::binding_label(name)
+                            ),
                         )
                     })?;
                     Some(OriginKey(key))
@@ -348,7 +360,15 @@ impl<'a> Pending<'a> {
             .unwrap_or_else(|| key_index.to_string());
         let plaintext = verified.plaintext;
         let payload: &[u8] = plaintext.as_deref().unwrap_or(&req.body);
-        let accepted = provider.accept(payload, req)?;
+        let mut accepted = provider.accept(payload, req)?;
+        let data = &mut accepted.draft.data;
+        if data.livemode.is_none() {
+            data.livemode = provider.key_livemode(key_index);
+        }
+        if route.spec.live_only && data.livemode != Some(true) {
+            return Err(Rejection::TestEventRefused);
+        }
+        let forwarded: &[u8] = accepted.raw_forward.as_deref().unwrap_or(payload);
         let event = Event::from_draft(
             accepted.draft,
             provider.name(),
@@ -358,9 +378,9 @@ impl<'a> Pending<'a> {
         );
         let event_json = serde_json::to_string(&event)
             .map_err(|e| Rejection::MalformedBody(format!("cannot serialize event: {e}")))?;
-        let (payload_text, payload_base64) = match std::str::from_utf8(payload) {
+        let (payload_text, payload_base64) = match std::str::from_utf8(forwarded) {
             Ok(s) => (s.to_owned(), false),
-            Err(_) => (STANDARD.encode(payload), true),
+            Err(_) => (STANDARD.encode(forwarded), true),
         };
         let payload_type = if plaintext.is_some() {
             "application/json".to_owned()

@@ -128,10 +128,21 @@ fn github_config_maps_delivery_and_event_headers() {
     );
     let (e, key) = accepted_event(d);
     assert_eq!(key, "secret #1");
-    assert_eq!(e["id"], "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+    // GitHub's HMAC covers the body only: the delivery and event headers are not signed,
+    // so neither the id nor the type comes from them. They travel as `unverified`.
+    let signed_id = e["id"].as_str().expect("id").to_owned();
+    assert!(
+        signed_id.starts_with("generic-hmac-") && signed_id.len() == 13 + 32,
+        "{signed_id}"
+    );
     assert_eq!(e["provider"], "generic-hmac");
     assert_eq!(e["type"], "payment.unknown");
-    assert_eq!(e["data"]["provider_event_type"], "ping");
+    assert!(e["data"]["provider_event_type"].is_null());
+    assert_eq!(
+        e["data"]["unverified"]["x-github-delivery"],
+        "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+    );
+    assert_eq!(e["data"]["unverified"]["x-github-event"], "ping");
     // Not JSON: kept verbatim as a JSON string.
     assert_eq!(e["data"]["raw"], "Hello, World!");
     assert_eq!(e["time"], "2023-11-14T22:13:20.000Z");
@@ -141,11 +152,12 @@ fn github_config_maps_delivery_and_event_headers() {
         &post(&body, 1_700_000_000, &[("X-Hub-Signature-256", GH_SIG)]),
     );
     let (e, _) = accepted_event(d);
-    let id = e["id"].as_str().expect("id");
-    assert!(
-        id.starts_with("generic-hmac-") && id.len() == 13 + 32,
-        "{id}"
+    assert_eq!(
+        e["id"],
+        signed_id.as_str(),
+        "the same signed bytes, the same event"
     );
+    assert!(e["data"]["unverified"].is_null());
 }
 
 #[test]
@@ -171,10 +183,25 @@ fn shopify_config_maps_order() {
         ),
     );
     let (e, _) = accepted_event(d);
-    assert_eq!(e["id"], "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
-    assert_eq!(e["type"], "payment.succeeded");
-    assert_eq!(e["data"]["status"], "succeeded");
-    assert_eq!(e["data"]["provider_event_type"], "orders/paid");
+    // Shopify's HMAC covers the body only: a captured `orders/create` body replayed with a
+    // fresh X-Shopify-Webhook-Id and `X-Shopify-Topic: orders/paid` must not become a new
+    // `payment.succeeded`. The id is the body's stable hash, the status `unknown` (the order
+    // body names no event type), and the headers travel as `unverified`.
+    assert!(
+        e["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("generic-hmac-")),
+        "{}",
+        e["id"]
+    );
+    assert_eq!(e["type"], "payment.unknown");
+    assert_eq!(e["data"]["status"], "unknown");
+    assert!(e["data"]["provider_event_type"].is_null());
+    assert_eq!(e["data"]["unverified"]["x-shopify-topic"], "orders/paid");
+    assert_eq!(
+        e["data"]["unverified"]["x-shopify-webhook-id"],
+        "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
+    );
     assert_eq!(e["data"]["payment_id"], "820982911946154508");
     assert_eq!(e["data"]["currency"], "USD");
     // `total_price` is a decimal string: not taken as an amount.
@@ -193,8 +220,11 @@ fn shopify_config_maps_order() {
             )],
         ),
     );
+    let first_id = e["id"].clone();
     let (e, _) = accepted_event(d);
     assert_ne!(e["id"], "820982911946154508");
+    // The replay with no (or another) webhook id header is the same event: it dedups.
+    assert_eq!(e["id"], first_id);
 }
 
 #[test]

@@ -26,6 +26,7 @@ fn form_amounts_per_exponent_class() {
     ] {
         let e = form_event(&[
             ("vads_trans_status", "CAPTURED"),
+            ("vads_operation_type", "DEBIT"),
             ("vads_amount", amount),
             ("vads_currency", currency),
         ]);

@@ -95,7 +95,8 @@ impl Kind {
                 b.insert("A".into(), s.to_owned());
                 (
                     "generic-hmac",
-                    r#","scheme":{"header":"X-Hub-Signature-256","prefix":"sha256="}"#.to_owned(),
+                    // As the README's GitHub route: delivery and event headers the HMAC does not cover.
+                    r#","scheme":{"header":"X-Hub-Signature-256","prefix":"sha256=","id_header":"X-GitHub-Delivery","event_header":"X-GitHub-Event"}"#.to_owned(),
                 )
             }
             Kind::GenericStamped => {
@@ -159,6 +160,7 @@ impl Kind {
                 form.append_pair("vads_ctx_mode", "TEST")
                     .append_pair("vads_trans_status", "AUTHORISED")
                     .append_pair("vads_trans_uuid", &id)
+                    .append_pair("vads_operation_type", "DEBIT")
                     .append_pair("vads_amount", "1999")
                     .append_pair("vads_currency", "978")
                     .append_pair("vads_order_id", text)
@@ -256,6 +258,40 @@ fn request(signed: &Signed, now_ms: i64) -> Request {
     req
 }
 
+/// Form field names a sender could add beside the signed ones: the names web frameworks
+/// fold onto Lyra's (PHP's leading space, `.`, `[]`; ASP.NET's case), and arbitrary ones.
+fn arb_field_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(" kr-answer".to_owned()),
+        Just("kr-answer[]".to_owned()),
+        Just("KR-HASH".to_owned()),
+        Just("vads.trans_status".to_owned()),
+        Just(" vads_amount".to_owned()),
+        Just("vads_amount[x]".to_owned()),
+        Just("VADS_TRANS_UUID".to_owned()),
+        Just("signature[]".to_owned()),
+        Just("other".to_owned()),
+        "[a-zA-Z_. \\[\\]-]{1,14}",
+    ]
+}
+
+/// What an origin acts on, from a forwarded CloudEvent.
+fn acted_on(event_json: &str) -> Vec<Value> {
+    let e: Value = serde_json::from_str(event_json).expect("event JSON");
+    let d = &e["data"];
+    vec![
+        e["id"].clone(),
+        e["type"].clone(),
+        d["status"].clone(),
+        d["amount_minor"].clone(),
+        d["currency"].clone(),
+        d["payment_id"].clone(),
+        d["merchant_reference"].clone(),
+        d["livemode"].clone(),
+        d["raw"].clone(),
+    ]
+}
+
 fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -314,6 +350,22 @@ prop_compose! {
     }
 }
 
+/// The fields of a form sender's body that its signature covers (or that say how to check
+/// it), sorted: Lyra REST's `kr-answer` + `kr-hash*`, Lyra form's `vads_*` + `signature`.
+fn verified_fields(kind: Kind, body: &[u8]) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = form_urlencoded::parse(body)
+        .into_owned()
+        .filter(|(k, _)| match kind {
+            Kind::LyraRest => {
+                ["kr-answer", "kr-hash", "kr-hash-key", "kr-hash-algorithm"].contains(&k.as_str())
+            }
+            _ => k.starts_with("vads_") || k == "signature",
+        })
+        .collect();
+    f.sort();
+    f
+}
+
 /// Whether byte `i` of an Everifin `Signature` value is the digit of a `vN=` label and `to`
 /// keeps it one (`ts=...;v0=<hex>` → `v1=<hex>`).
 fn is_version_label_digit(value: &[u8], i: usize, to: u8) -> bool {
@@ -351,9 +403,19 @@ proptest! {
         let delivery = accepted(&d);
         prop_assert!(delivery.is_some(), "{:?}: {:?}", c.kind, d.outcome());
         let delivery = delivery.expect("accepted");
-        // The verified body (SIBS: the decrypted plaintext; Lyra: the whole form).
-        let expected = if c.kind == Kind::Sibs { &c.payload } else { &c.signed.body };
-        prop_assert_eq!(&delivery.payload_bytes(), expected);
+        // The verified body (SIBS: the decrypted plaintext; Lyra: the verified fields alone,
+        // re-encoded: nothing the signature leaves out reaches a raw forward).
+        match c.kind {
+            Kind::Sibs => prop_assert_eq!(&delivery.payload_bytes(), &c.payload),
+            Kind::LyraRest | Kind::LyraForm => {
+                let forwarded = verified_fields(c.kind, &delivery.payload_bytes());
+                prop_assert_eq!(&forwarded, &verified_fields(c.kind, &c.signed.body));
+                let all: Vec<(String, String)> =
+                    form_urlencoded::parse(&delivery.payload_bytes()).into_owned().collect();
+                prop_assert_eq!(all.len(), forwarded.len(), "an unverified field was forwarded");
+            }
+            _ => prop_assert_eq!(&delivery.payload_bytes(), &c.signed.body),
+        }
         let event: Value = serde_json::from_str(&delivery.event).expect("event JSON");
         prop_assert_eq!(&event["specversion"], "1.0");
         prop_assert_eq!(&event["id"], &Value::String(delivery.id.clone()));
@@ -400,7 +462,9 @@ proptest! {
         to in 0x21u8..0x7f,
     ) {
         let auth: Vec<usize> = c.signed.headers.iter().enumerate()
-            .filter(|(_, (k, _))| !k.eq_ignore_ascii_case("content-type"))
+            // Authentication material only: not the content type, nor the unsigned delivery
+            // id of the GitHub-shaped route (`unsigned_input_never_shapes_the_event`).
+            .filter(|(_, (k, _))| !k.eq_ignore_ascii_case("content-type") && !k.eq_ignore_ascii_case("x-github-delivery"))
             .map(|(i, _)| i)
             .collect();
         prop_assume!(!auth.is_empty());
@@ -424,6 +488,49 @@ proptest! {
             "{:?}: {} {:?} accepted", c.kind, signed.headers[h].0, signed.headers[h].1
         );
         prop_assert!((400..500).contains(&d.reply().status));
+    }
+
+    /// The trust boundary, for every scheme: whatever a sender adds or changes outside the
+    /// signature (a header the scheme does not sign, a form field beside the signed ones) is
+    /// either refused with a 4xx or changes nothing an origin acts on: not the id, type,
+    /// status, amount, currency, references, livemode or raw payload, nor the bytes of a
+    /// raw forward.
+    #[test]
+    fn unsigned_input_never_shapes_the_event(
+        c in arb_case(),
+        name in arb_field_name(),
+        value in "[ -~]{0,16}",
+        header_value in "[!-~]{1,24}",
+    ) {
+        let base = c.gw.handle(&request(&c.signed, c.now_s * 1000), &RustCrypto);
+        let base = accepted(&base).expect("the signed request is accepted").clone();
+        let mut signed = c.signed.clone();
+        for (k, v) in signed.headers.iter_mut() {
+            if ["x-github-delivery", "x-github-event"].contains(&k.to_ascii_lowercase().as_str()) {
+                v.clone_from(&header_value);
+            }
+        }
+        signed.headers.push(("X-GitHub-Event".into(), header_value.clone()));
+        signed.headers.push(("X-Unsigned".into(), header_value.clone()));
+        if matches!(c.kind, Kind::LyraRest | Kind::LyraForm) {
+            let pair = form_urlencoded::Serializer::new(String::new())
+                .append_pair(&name, &value)
+                .finish();
+            signed.body.push(b'&');
+            signed.body.extend_from_slice(pair.as_bytes());
+        }
+        let d = c.gw.handle(&request(&signed, c.now_s * 1000), &RustCrypto);
+        match accepted(&d) {
+            None => prop_assert!(
+                (400..500).contains(&d.reply().status),
+                "{:?}: {} {}", c.kind, d.outcome(), d.reply().status
+            ),
+            Some(delivery) => {
+                prop_assert_eq!(acted_on(&delivery.event), acted_on(&base.event), "{:?} {:?}", c.kind, name);
+                prop_assert_eq!(&delivery.id, &base.id);
+                prop_assert_eq!(delivery.payload_bytes(), base.payload_bytes(), "{:?}: raw forward", c.kind);
+            }
+        }
     }
 
     /// SIBS: AES-256-GCM with a 12- or 16-byte IV opens what it sealed, and only that.

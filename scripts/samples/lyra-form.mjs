@@ -10,6 +10,21 @@ export function vadsSignature(fields, key, alg = 'hmac-sha256') {
   return crypto.createHmac('sha256', key).update(text, 'utf8').digest('base64');
 }
 
+/**
+ * The normalized event id the gateway gives these fields: the transaction uuid and the first
+ * 12 bytes (hex) of SHA-256 over the signed `name=value\n` lines sorted by name, without the
+ * per-delivery `vads_url_check_src` and `vads_hash` (an independent implementation of the
+ * rule in src/providers/lyra_form.rs; the e2e and load tests check they agree).
+ */
+export function eventId(fields) {
+  const lines = Object.keys(fields)
+    .filter((k) => k.startsWith('vads_') && k !== 'vads_url_check_src' && k !== 'vads_hash')
+    .sort()
+    .map((k) => `${k}=${fields[k]}\n`)
+    .join('');
+  return `${fields.vads_trans_uuid}:${crypto.createHash('sha256').update(lines, 'utf8').digest('hex').slice(0, 24)}`;
+}
+
 /** The key for a context mode from `[TEST:|PRODUCTION:]KEY` lines. */
 export function keyFor(lines, mode) {
   for (const line of lines.split('\n').map((l) => l.trim()).filter(Boolean)) {
@@ -23,7 +38,7 @@ export function keyFor(lines, mode) {
 export default {
   name: 'lyra-form',
   path: '/hooks/lyra-form',
-  // Returns the request and the normalized event id it will get (`<vads_trans_uuid>:<vads_trans_status>`).
+  // Returns the request and the normalized event id it will get (`eventId`).
   build(vars, nowS = Math.floor(Date.now() / 1000), i = 0, extra = {}) {
     const key = keyFor(vars.DEMO_LYRA_FORM_KEYS, 'TEST');
     const uuid = crypto.randomBytes(16).toString('hex');
@@ -38,6 +53,6 @@ export default {
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
     };
     const body = new URLSearchParams({ ...fields, signature: vadsSignature(fields, key) }).toString();
-    return { id: `${uuid}:AUTHORISED`, body, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    return { id: eventId(fields), body, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
   },
 };

@@ -14,10 +14,30 @@ export function ipnBody(answer, key, hashKey = 'password') {
   }).toString();
 }
 
+/** JSON with object keys sorted, compact: serde_json's serialization of a parsed value. */
+export function canonicalJson(v) {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * The normalized event id the gateway gives a kr-answer: `transactions[0].uuid` and the first
+ * 12 bytes (hex) of SHA-256 over the answer without its sending time (`serverDate`), keys
+ * sorted (an independent implementation of the rule in src/providers/lyra_rest.rs).
+ */
+export function eventId(answer) {
+  const { serverDate, ...rest } = JSON.parse(answer);
+  const digest = crypto.createHash('sha256').update(canonicalJson(rest), 'utf8').digest('hex');
+  return `${rest.transactions[0].uuid}:${digest.slice(0, 24)}`;
+}
+
 export default {
   name: 'lyra-rest',
   path: '/hooks/lyra-rest',
-  // Returns the request and the normalized event id it will get (`<uuid>:<detailedStatus>`).
+  // Returns the request and the normalized event id it will get (`eventId`).
   build(vars, nowS = Math.floor(Date.now() / 1000), i = 0, extra = {}) {
     const password = vars.DEMO_LYRA_REST_PASSWORD.split('\n')[0].trim();
     const uuid = crypto.randomBytes(16).toString('hex');
@@ -29,6 +49,6 @@ export default {
       _type: 'V4/Payment',
       ...extra,
     });
-    return { id: `${uuid}:AUTHORISED`, body: ipnBody(answer, password), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    return { id: eventId(answer), body: ipnBody(answer, password), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
   },
 };

@@ -44,6 +44,8 @@ pub(crate) fn payment_data(v: &Value, kind: Option<String>, raw: Box<RawValue>) 
             .filter(|m| !m.is_empty())
     });
     PaymentData {
+        livemode: None,
+        unverified: None,
         payment_id: first(&["payment_id", "id"]),
         merchant_reference: first(&["merchant_reference", "reference", "order_id"]),
         status: map_status(kind.as_deref().unwrap_or("")),

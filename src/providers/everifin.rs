@@ -31,6 +31,8 @@ const SCHEME: Scheme = Scheme {
     // Hook secrets have no recognizable form to check.
     api_key_prefixes: &[],
     api_key_hint: "",
+    tells_livemode: false,
+    livemode_prefixes: None,
     normalize,
 };
 
@@ -63,6 +65,8 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
         id: str_at(v, "/eventId"),
         time: str_at(v, "/eventTimestamp").and_then(|t| normalize_time(&t)),
         data: PaymentData {
+            livemode: None,
+            unverified: None,
             payment_id: str_at(v, "/data/paymentId").or(refund),
             merchant_reference: str_at(v, "/data/externalId")
                 .or_else(|| str_at(v, "/data/orderId")),

@@ -30,6 +30,8 @@ const SCHEME: Scheme = Scheme {
     },
     api_key_prefixes: &["sk_sandbox_", "sk_live_", "pk_sandbox_", "pk_live_"],
     api_key_hint: "that is a FedaPay API key; use the webhook's secret (wh_sandbox_... / wh_live_...) from the dashboard's Webhooks page",
+    tells_livemode: true,
+    livemode_prefixes: Some(("wh_live_", "wh_sandbox_")),
     normalize,
 };
 
@@ -68,6 +70,8 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
         id: str_at(v, "/id"),
         time,
         data: PaymentData {
+            livemode: None,
+            unverified: None,
             payment_id: str_at(v, "/entity/id"),
             merchant_reference: str_at(v, "/entity/merchant_reference")
                 .or_else(|| str_at(v, "/entity/custom_metadata/order_id"))

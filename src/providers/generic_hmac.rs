@@ -19,7 +19,9 @@ use serde_json::{Map, Value};
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{raw_checked, raw_json, rfc3339_from_ms, stable_id, Draft, Subject};
+use crate::event::{
+    raw_checked, raw_json, rfc3339_from_ms, stable_id, Draft, PaymentData, Subject,
+};
 use crate::providers::convention::{payment_data, rfc3339_at};
 use crate::providers::{ok_ack, str_at, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
@@ -657,20 +659,32 @@ impl Provider for GenericHmac {
         let parsed = crate::json::parse_if_json(payload)?;
         let is_json = parsed.is_some();
         let v = parsed.unwrap_or(Value::Null);
-        let kind = Self::optional(req, s.event_header)
-            .or_else(|| KIND_FIELDS.iter().find_map(|p| str_at(&v, p)));
+        // The template can sign the id header; nothing signs the event header. What the
+        // signature does not cover travels as `data.unverified`, and nothing is derived
+        // from it: the id then comes from the signed body (its event id, or a stable hash
+        // of it, so a captured body replayed with a fresh id header is the same event) and
+        // the type from the body or nowhere (`unknown`).
+        let id_signed = s.template.contains(&Piece::Id);
+        let header_id = Self::optional(req, s.id_header);
+        let header_kind = Self::optional(req, s.event_header);
+        let kind = KIND_FIELDS.iter().find_map(|p| str_at(&v, p));
         // A body `id` is the event's only in an event envelope; in a resource payload
         // (a Shopify order) it names the resource, shared by all its events.
-        let body_id = str_at(&v, "/event_id").or_else(|| {
-            KIND_FIELDS
-                .iter()
-                .any(|p| str_at(&v, p).is_some())
-                .then(|| str_at(&v, "/id"))
-                .flatten()
-        });
-        let id = Self::optional(req, s.id_header)
+        let body_id =
+            str_at(&v, "/event_id").or_else(|| kind.is_some().then(|| str_at(&v, "/id")).flatten());
+        let id = header_id
+            .as_ref()
+            .filter(|_| id_signed)
+            .cloned()
             .or(body_id)
             .unwrap_or_else(|| stable_id(NAME, payload));
+        let mut unverified = std::collections::BTreeMap::new();
+        if let (Some(h), Some(v)) = (s.id_header, header_id.filter(|_| !id_signed)) {
+            unverified.insert(h.to_ascii_lowercase(), v);
+        }
+        if let (Some(h), Some(v)) = (s.event_header, header_kind) {
+            unverified.insert(h.to_ascii_lowercase(), v);
+        }
         let signed_time = self
             .timestamp(req)
             .ok()
@@ -683,10 +697,14 @@ impl Provider for GenericHmac {
             raw_json(&text)
         };
         Ok(Accepted {
+            raw_forward: None,
             draft: Draft {
                 id: Some(id.clone()),
                 time: rfc3339_at(&v, &TIME_FIELDS).or(signed_time),
-                data: payment_data(&v, kind, raw),
+                data: PaymentData {
+                    unverified: (!unverified.is_empty()).then_some(unverified),
+                    ..payment_data(&v, kind, raw)
+                },
                 subject: Subject::Payment,
             },
             ack: ok_ack(&id),

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{normalize_time, raw_from, Draft, PaymentData, Subject};
+use crate::event::{content_id, normalize_time, raw_from, Draft, PaymentData, Subject};
 use crate::money::alpha_from_numeric;
-use crate::providers::lyra_rest::{clip, form_fields, single_field};
+use crate::providers::form::{self, clip, single};
 use crate::providers::lyra_statuses::map_status;
 use crate::providers::{Accepted, Auth, Check, Provider, Reply, SignInput, Signed};
 use crate::request::Request;
@@ -23,6 +23,20 @@ const SIGNATURE: &str = "signature";
 const CTX_MODE: &str = "vads_ctx_mode";
 const PREFIX: &str = "vads_";
 const FORM: &str = "application/x-www-form-urlencoded";
+/// Fields the mapping reads, required under these names: the signature covers the values
+/// but not the names, so a renamed field keeps a valid signature (`vads_trans_uuid` renamed
+/// to a name of the same sort position) and would silently change the event.
+const REQUIRED: [&str; 6] = [
+    "vads_trans_uuid",
+    "vads_trans_status",
+    "vads_operation_type",
+    "vads_amount",
+    "vads_currency",
+    CTX_MODE,
+];
+/// Signed fields that differ between deliveries of one notification (`RETRY` on a replay
+/// of a failed IPN, the notification's own key), left out of the event id.
+const PER_DELIVERY: [&str; 2] = ["vads_url_check_src", "vads_hash"];
 
 /// The shop context a key belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,12 +130,16 @@ fn vads_fields<'f>(
     let mut out = BTreeMap::new();
     for (k, v) in fields {
         if k.starts_with(PREFIX) && out.insert(k.as_ref(), v.as_ref()).is_some() {
-            return Err(Rejection::MalformedBody(format!(
-                "form field {k} appears more than once"
-            )));
+            return Err(Rejection::AmbiguousField(clip(k).to_owned()));
         }
     }
     Ok(out)
+}
+
+/// Whether a received field name is covered by the signature (its value is), or is the
+/// signature; a folded name in that namespace read from any other field is refused.
+fn signed_name(name: &str) -> bool {
+    name.starts_with(PREFIX) || name == SIGNATURE
 }
 
 /// `value+value+...+value+`: the signed string before the key, built in one allocation of
@@ -180,8 +198,9 @@ impl Provider for LyraForm {
     }
 
     fn authenticate<'a>(&'a self, req: &'a Request) -> Result<Auth<'a>, Rejection> {
-        let fields = form_fields(&req.body);
-        let sig = single_field(&fields, SIGNATURE)?
+        let fields = form::fields(&req.body);
+        form::refuse_collisions(&fields, signed_name, signed_name)?;
+        let sig = single(&fields, SIGNATURE)?
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .ok_or(Rejection::MissingField(SIGNATURE))?;
@@ -232,8 +251,8 @@ impl Provider for LyraForm {
     }
 
     fn sign(&self, input: &SignInput<'_>, crypto: &dyn CryptoBackend) -> Result<Signed, Rejection> {
-        let fields = form_fields(input.payload);
-        if single_field(&fields, SIGNATURE)?.is_some() {
+        let fields = form::fields(input.payload);
+        if single(&fields, SIGNATURE)?.is_some() {
             return Err(Rejection::MalformedBody(
                 "the payload to sign must not carry a signature field".into(),
             ));
@@ -262,13 +281,19 @@ impl Provider for LyraForm {
     }
 
     fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
-        let fields = form_fields(payload);
-        let mut all: BTreeMap<&str, &str> = BTreeMap::new();
-        for (k, v) in &fields {
-            all.entry(k.as_ref()).or_insert(v.as_ref());
+        let fields = form::fields(payload);
+        // Only the signed fields: an unsigned one shapes neither the event nor a forward.
+        let vads = vads_fields(&fields)?;
+        let signature = single(&fields, SIGNATURE)?.unwrap_or_default();
+        for name in REQUIRED {
+            if !vads.contains_key(name) {
+                return Err(Rejection::MalformedBody(format!(
+                    "missing signed field {name} (required: the event is built on it)"
+                )));
+            }
         }
         let get = |name: &str| {
-            all.get(name)
+            vads.get(name)
                 .map(|v| v.trim())
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
@@ -281,11 +306,19 @@ impl Provider for LyraForm {
             status_text.as_deref(),
             operation.as_deref() == Some("CREDIT"),
         );
-        let uuid = get("vads_trans_uuid");
-        let id = match (&uuid, &status_text) {
-            (Some(u), Some(s)) => Some(format!("{u}:{s}")),
-            _ => None,
-        };
+        let uuid = get("vads_trans_uuid").ok_or_else(|| {
+            Rejection::MalformedBody("signed field vads_trans_uuid is empty".into())
+        })?;
+        // The transaction and a digest of its signed fields (names and values) but for the
+        // per-delivery ones: a retry is the same event, any other change a new one.
+        let mut content = String::new();
+        for (k, v) in vads.iter().filter(|(k, _)| !PER_DELIVERY.contains(k)) {
+            content.push_str(k);
+            content.push('=');
+            content.push_str(v);
+            content.push('\n');
+        }
+        let id = content_id(&uuid, content.as_bytes());
         let amount_minor = get("vads_amount")
             .filter(|a| a.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|a| a.parse::<i64>().ok());
@@ -293,13 +326,23 @@ impl Provider for LyraForm {
             (Some(o), Some(s)) => Some(format!("{o}/{s}")),
             _ => status_text.clone(),
         };
+        let livemode = ctx_mode(&vads).ok().map(|m| m == Mode::Production);
+        let mut raw = vads.clone();
+        raw.insert(SIGNATURE, signature);
+        // The raw forward: the verified fields in the order received, re-encoded.
+        let forward = fields
+            .iter()
+            .filter(|(k, _)| signed_name(k))
+            .map(|(k, v)| (k.as_ref(), v.as_ref()));
         let draft = Draft {
-            id,
+            id: Some(id),
             time: get("vads_effective_creation_date")
                 .or_else(|| get("vads_trans_date"))
                 .and_then(|t| normalize_time(&t)),
             data: PaymentData {
-                payment_id: uuid.or_else(|| get("vads_trans_id")),
+                livemode,
+                unverified: None,
+                payment_id: Some(uuid),
                 merchant_reference: get("vads_order_id"),
                 status,
                 amount_minor,
@@ -308,14 +351,19 @@ impl Provider for LyraForm {
                     .map(str::to_owned),
                 method: get("vads_card_brand").map(|b| b.to_ascii_lowercase()),
                 provider_event_type,
-                raw: raw_from(&all),
+                raw: raw_from(&raw),
             },
             subject: Subject::Payment,
         };
         Ok(Accepted {
+            raw_forward: Some(form::rebuild(forward)),
             draft,
             ack: Reply::text(200, "OK"),
         })
+    }
+
+    fn tells_livemode(&self) -> bool {
+        true
     }
 }
 
@@ -325,31 +373,31 @@ mod tests {
 
     #[test]
     fn content_is_sorted_values_with_trailing_plus() {
-        let f = form_fields(b"vads_b=2&signature=x&vads_a=1&other=9&vads_c=");
+        let f = form::fields(b"vads_b=2&signature=x&vads_a=1&other=9&vads_c=");
         let vads = vads_fields(&f).expect("fields");
         assert_eq!(signed_content(&vads), "1+2++");
-        let dup = form_fields(b"vads_a=1&vads_a=2");
+        let dup = form::fields(b"vads_a=1&vads_a=2");
         assert!(matches!(
             vads_fields(&dup),
-            Err(Rejection::MalformedBody(_))
+            Err(Rejection::AmbiguousField(_))
         ));
     }
 
     #[test]
     fn sorting_is_by_bytes() {
         // `_` (0x5F) sorts after upper case and before lower case letters.
-        let f = form_fields(b"vads_ab=2&vads_a_b=1&vads_aB=0");
+        let f = form::fields(b"vads_ab=2&vads_a_b=1&vads_aB=0");
         let vads = vads_fields(&f).expect("fields");
         assert_eq!(signed_content(&vads), "0+1+2+");
     }
 
     #[test]
     fn ctx_mode_is_required() {
-        let f = form_fields(b"vads_ctx_mode=LIVE");
+        let f = form::fields(b"vads_ctx_mode=LIVE");
         assert!(ctx_mode(&vads_fields(&f).expect("f")).is_err());
-        let f = form_fields(b"vads_amount=1");
+        let f = form::fields(b"vads_amount=1");
         assert!(ctx_mode(&vads_fields(&f).expect("f")).is_err());
-        let f = form_fields(b"vads_ctx_mode=PRODUCTION");
+        let f = form::fields(b"vads_ctx_mode=PRODUCTION");
         assert_eq!(ctx_mode(&vads_fields(&f).expect("f")), Ok(Mode::Production));
     }
 }

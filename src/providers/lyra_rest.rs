@@ -11,7 +11,8 @@ use std::borrow::Cow;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Subject};
+use crate::event::{content_id, normalize_time, raw_checked, Draft, PaymentData, Subject};
+use crate::providers::form::{self, clip, single, single_index};
 use crate::providers::lyra_statuses::map_status;
 use crate::providers::{
     parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
@@ -25,6 +26,13 @@ const HASH_ALGORITHM: &str = "kr-hash-algorithm";
 const ANSWER: &str = "kr-answer";
 const ANSWER_TYPE: &str = "kr-answer-type";
 const FORM: &str = "application/x-www-form-urlencoded";
+/// The fields this scheme reads. Only `kr-answer` is signed (`kr-hash` is its MAC, and
+/// `kr-hash-key`/`kr-hash-algorithm` choose how it is checked); any other field whose name a
+/// web framework would read as one of these is refused (see [`form`]).
+const KNOWN: [&str; 5] = [HASH, HASH_KEY, HASH_ALGORITHM, ANSWER, ANSWER_TYPE];
+/// Top-level `kr-answer` fields that differ between deliveries of one notification (the
+/// sending time), left out of the event id so a retry is the same event.
+const PER_DELIVERY: [&str; 1] = ["serverDate"];
 
 /// A configured Lyra REST route.
 pub struct LyraRest {
@@ -61,39 +69,6 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
     }))
 }
 
-/// The fields of a form body. Values are URL-decoded text.
-pub(crate) fn form_fields(body: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
-    form_urlencoded::parse(body).collect()
-}
-
-/// The value of a field that may appear at most once (a repeated field is ambiguous: which
-/// copy was signed?).
-pub(crate) fn single_field<'f>(
-    fields: &'f [(Cow<'_, str>, Cow<'_, str>)],
-    name: &str,
-) -> Result<Option<&'f str>, Rejection> {
-    Ok(single_index(fields, name)?.and_then(|i| fields.get(i).map(|(_, v)| v.as_ref())))
-}
-
-/// Where the field that may appear at most once is, as [`single_field`].
-fn single_index(
-    fields: &[(Cow<'_, str>, Cow<'_, str>)],
-    name: &str,
-) -> Result<Option<usize>, Rejection> {
-    let mut found = None;
-    for (i, (k, _)) in fields.iter().enumerate() {
-        if k == name {
-            if found.is_some() {
-                return Err(Rejection::MalformedBody(format!(
-                    "form field {name} appears more than once"
-                )));
-            }
-            found = Some(i);
-        }
-    }
-    Ok(found)
-}
-
 /// The signed bytes of a `kr-answer`: every `\/` turned back into `/`. The decoded value is
 /// moved, not copied (borrowed from the body when it had no escapes), unless there is a `\/`
 /// to unescape. Also says whether there was.
@@ -118,12 +93,14 @@ impl Provider for LyraRest {
     }
 
     fn authenticate<'a>(&'a self, req: &'a Request) -> Result<Auth<'a>, Rejection> {
-        let mut fields = form_fields(&req.body);
-        let hash = single_field(&fields, HASH)?;
-        let key_kind = single_field(&fields, HASH_KEY)?;
+        let mut fields = form::fields(&req.body);
+        let known = |n: &str| KNOWN.contains(&n);
+        form::refuse_collisions(&fields, known, known)?;
+        let hash = single(&fields, HASH)?;
+        let key_kind = single(&fields, HASH_KEY)?;
         let answer_at = single_index(&fields, ANSWER)?;
-        let algorithm = single_field(&fields, HASH_ALGORITHM)?;
-        let answer_type = single_field(&fields, ANSWER_TYPE)?;
+        let algorithm = single(&fields, HASH_ALGORITHM)?;
+        let answer_type = single(&fields, ANSWER_TYPE)?;
         let hash = hash
             .filter(|h| !h.trim().is_empty())
             .ok_or(Rejection::MissingField(HASH))?
@@ -218,10 +195,10 @@ impl Provider for LyraRest {
     }
 
     fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
-        let fields = form_fields(payload);
-        let answer = single_field(&fields, ANSWER)?
+        let fields = form::fields(payload);
+        let answer = single(&fields, ANSWER)?
             .ok_or_else(|| Rejection::MalformedBody("missing form field kr-answer".into()))?;
-        let v = parse_json(answer.as_bytes())
+        let mut v = parse_json(answer.as_bytes())
             .map_err(|_| Rejection::MalformedBody("kr-answer is not JSON".into()))?;
         if !v.is_object() {
             return Err(Rejection::MalformedBody(
@@ -229,7 +206,12 @@ impl Provider for LyraRest {
             ));
         }
         let tx = "/transactions/0";
-        let uuid = str_at(&v, &format!("{tx}/uuid")).filter(|u| !u.is_empty());
+        // Required under its documented name: the event id is built on it.
+        let uuid = str_at(&v, &format!("{tx}/uuid"))
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                Rejection::MalformedBody("kr-answer has no transactions[0].uuid".into())
+            })?;
         let detailed = str_at(&v, &format!("{tx}/detailedStatus"));
         let tx_status = str_at(&v, &format!("{tx}/status"));
         let operation = str_at(&v, &format!("{tx}/operationType"));
@@ -255,23 +237,37 @@ impl Provider for LyraRest {
                     .or_else(|| str_at(&v, &format!("{tx}/currency"))),
             )
         };
-        // Dedup key: the transaction and its detailed status, so each transition
-        // (WAITING_AUTHORISATION -> AUTHORISED -> CAPTURED) is its own event.
-        let step = detailed.clone().or(tx_status).or(order_status.clone());
-        let id = match (&uuid, &step) {
-            (Some(u), Some(s)) => Some(format!("{u}:{s}")),
+        let livemode = match str_at(&v, "/orderDetails/mode").as_deref() {
+            Some("PRODUCTION") => Some(true),
+            Some("TEST") => Some(false),
             _ => None,
         };
         let provider_event_type = match (&operation, &detailed) {
             (Some(o), Some(d)) => Some(format!("{o}/{d}")),
             _ => detailed.or(order_status),
         };
+        let time = str_at(&v, "/serverDate").and_then(|t| normalize_time(&t));
+        // The id: the transaction and a digest of the signed answer without its sending
+        // time, so a retry is the same event and any other change (a new status, an amount
+        // changed in the Back Office) is a new one. serde_json's map is ordered, so the
+        // serialization is canonical.
+        if let Some(o) = v.as_object_mut() {
+            for k in PER_DELIVERY {
+                o.remove(k);
+            }
+        }
+        let id = content_id(
+            &uuid,
+            serde_json::to_string(&v).unwrap_or_default().as_bytes(),
+        );
         let draft = Draft {
-            id,
-            time: str_at(&v, "/serverDate").and_then(|t| normalize_time(&t)),
+            id: Some(id),
+            time,
             data: PaymentData {
-                payment_id: uuid,
+                livemode,
+                unverified: None,
                 merchant_reference: str_at(&v, "/orderDetails/orderId").filter(|s| !s.is_empty()),
+                payment_id: Some(uuid),
                 status,
                 amount_minor,
                 currency: currency.map(|c| c.to_ascii_uppercase()),
@@ -282,16 +278,24 @@ impl Provider for LyraRest {
             },
             subject: Subject::Payment,
         };
+        // A raw forward carries the answer, its MAC and how to check it, re-encoded, and
+        // nothing else the body held (`kr-answer-type` is not signed either).
+        let mut forward = Vec::with_capacity(4);
+        for name in [HASH_ALGORITHM, HASH_KEY, HASH, ANSWER] {
+            if let Some(value) = single(&fields, name)? {
+                forward.push((name, value));
+            }
+        }
         Ok(Accepted {
+            raw_forward: Some(form::rebuild(forward)),
             draft,
             ack: Reply::text(200, "OK"),
         })
     }
-}
 
-/// A received value quoted in a rejection, cut short: the sender chose its length.
-pub(crate) fn clip(s: &str) -> &str {
-    s.char_indices().nth(40).map_or(s, |(i, _)| &s[..i])
+    fn tells_livemode(&self) -> bool {
+        true
+    }
 }
 
 /// An integer amount (minor units) sent as a JSON number or a digit string.
@@ -308,17 +312,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn duplicate_fields_are_rejected() {
-        let f = form_fields(b"a=1&b=2&a=3");
-        assert!(matches!(
-            single_field(&f, "a"),
-            Err(Rejection::MalformedBody(_))
-        ));
-        assert_eq!(single_field(&f, "b"), Ok(Some("2")));
-        assert_eq!(single_field(&f, "c"), Ok(None));
-    }
-
-    #[test]
     fn answer_unescaped_only_when_needed() {
         let (b, u) = signed_answer(Cow::Borrowed(r#"{"a":"V4\/P\\/x"}"#));
         assert_eq!((b.as_ref(), u), (br#"{"a":"V4/P\/x"}"#.as_slice(), true));
@@ -327,12 +320,6 @@ mod tests {
         let (b, u) = signed_answer(Cow::Owned("a\\b/".into()));
         assert!(matches!(b, Cow::Owned(_)) && !u);
         assert_eq!(b.as_ref(), b"a\\b/");
-    }
-
-    #[test]
-    fn clip_cuts_on_char_boundaries() {
-        assert_eq!(clip("short"), "short");
-        assert_eq!(clip(&"é".repeat(50)).chars().count(), 40);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::verify::{CryptoBackend, DecryptCheck, MacCheck};
 pub mod convention;
 pub mod everifin;
 pub mod fedapay;
+pub mod form;
 pub mod generic_hmac;
 pub mod lyra_form;
 pub mod lyra_rest;
@@ -111,6 +112,9 @@ pub struct Accepted {
     pub draft: Draft,
     /// The acknowledgement the provider expects, sent once the event is queued.
     pub ack: Reply,
+    /// What a `raw` forward carries when it is not the whole verified payload: a form
+    /// sender signs only some fields, so its raw forward is rebuilt from those alone.
+    pub raw_forward: Option<Vec<u8>>,
 }
 
 /// A configured provider on one route.
@@ -136,6 +140,18 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     /// The route's replay tolerance in seconds, for schemes with signed timestamps.
     fn tolerance_s(&self) -> u64 {
         0
+    }
+    /// Whether this scheme can tell a test event from a live one from signed input (a
+    /// signed field or a labelled key), so a route may refuse test events
+    /// (`live_only`). Where it cannot, that option is a config error, not a silent no-op.
+    fn tells_livemode(&self) -> bool {
+        false
+    }
+    /// Live (`true`) or test (`false`), as told by the key that verified the request, for
+    /// schemes whose test and live secrets are labelled (FedaPay's `wh_live_`/`wh_sandbox_`).
+    /// Consulted only when the payload itself says nothing (`data.livemode` is `None`).
+    fn key_livemode(&self, _key_index: usize) -> Option<bool> {
+        None
     }
 }
 

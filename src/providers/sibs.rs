@@ -158,6 +158,8 @@ impl Provider for Sibs {
             id: Some(id.clone()),
             time: str_at(&v, "/transactionDateTime").and_then(|t| normalize_time(&t)),
             data: PaymentData {
+                livemode: None,
+                unverified: None,
                 payment_id: str_at(&v, "/transactionID"),
                 merchant_reference: str_at(&v, "/merchant/transactionId"),
                 status: map_status(
@@ -174,6 +176,7 @@ impl Provider for Sibs {
             subject: Subject::Payment,
         };
         Ok(Accepted {
+            raw_forward: None,
             draft,
             ack: ack(self.ack_status_code, &id),
         })

@@ -28,6 +28,11 @@ pub struct Scheme {
     pub api_key_prefixes: &'static [&'static str],
     /// The config error for such a key: where the right secret is found.
     pub api_key_hint: &'static str,
+    /// Whether a signed body field or the secret's label tells live from test (Stripe's
+    /// `livemode`; FedaPay's `wh_live_`/`wh_sandbox_` secrets).
+    pub tells_livemode: bool,
+    /// Prefixes of live and of test webhook secrets, where the provider labels them.
+    pub livemode_prefixes: Option<(&'static str, &'static str)>,
     /// Maps the authenticated JSON object to the normalized fields; `raw` is the payload
     /// verbatim. An id left `None` becomes the payload's stable hash. An authentic event
     /// the gateway cannot take on the provider's terms is refused here.
@@ -126,6 +131,7 @@ impl Provider for Stamped {
             .get_or_insert_with(|| stable_id(self.scheme.name, payload))
             .clone();
         Ok(Accepted {
+            raw_forward: None,
             draft,
             ack: ok_ack(&id),
         })
@@ -133,5 +139,21 @@ impl Provider for Stamped {
 
     fn tolerance_s(&self) -> u64 {
         self.tolerance_s
+    }
+
+    fn tells_livemode(&self) -> bool {
+        self.scheme.tells_livemode
+    }
+
+    fn key_livemode(&self, key_index: usize) -> Option<bool> {
+        let (live, test) = self.scheme.livemode_prefixes?;
+        let secret = self.secrets.get(key_index)?;
+        if secret.starts_with(live) {
+            Some(true)
+        } else if secret.starts_with(test) {
+            Some(false)
+        } else {
+            None
+        }
     }
 }

@@ -200,6 +200,7 @@ impl Provider for StandardWebhooks {
         let kind = str_at(&v, "/type");
         let raw = raw_checked(std::str::from_utf8(payload).unwrap_or("null"));
         Ok(Accepted {
+            raw_forward: None,
             draft: Draft {
                 id: Some(id.clone()),
                 time: rfc3339_at(&v, &["/timestamp"]).or(header_time),

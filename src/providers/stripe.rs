@@ -33,6 +33,8 @@ const SCHEME: Scheme = Scheme {
     // Secret, restricted and publishable API keys: never a webhook signing secret.
     api_key_prefixes: &["sk_", "rk_", "pk_"],
     api_key_hint: "that is a Stripe API key; use the endpoint's signing secret (whsec_...) from Developers > Webhooks",
+    tells_livemode: true,
+    livemode_prefixes: None,
     normalize,
 };
 
@@ -70,6 +72,9 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
         id: str_at(v, "/id"),
         time,
         data: PaymentData {
+            // Signed, in every event: events of test-mode keys say `false`.
+            livemode: v.get("livemode").and_then(Value::as_bool),
+            unverified: None,
             // The PaymentIntent ties charges, refunds, disputes and sessions together.
             payment_id: str_at(o, "/payment_intent").or_else(|| str_at(o, "/id")),
             merchant_reference: str_at(o, "/metadata/order_id")

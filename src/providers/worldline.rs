@@ -142,6 +142,8 @@ impl Provider for Worldline {
             id: Some(id.clone()),
             time: str_at(&v, "/created").and_then(|t| normalize_time(&t)),
             data: PaymentData {
+                livemode: None,
+                unverified: None,
                 payment_id,
                 merchant_reference: str_at(&v, &at(object.reference)),
                 status,
@@ -154,6 +156,7 @@ impl Provider for Worldline {
             subject: object.subject,
         };
         Ok(Accepted {
+            raw_forward: None,
             draft,
             ack: ok_ack(&id),
         })

@@ -290,7 +290,7 @@ async fn handle_webhook(
     let gw = gateway(&env);
     let gw = match gw.as_ref() {
         Ok(gw) => gw,
-        Err(e) => return respond_rejection(&Rejection::ConfigInvalid(e.to_string())),
+        Err(e) => return respond_rejection(&Rejection::ConfigInvalid(e.public())),
     };
     let path = path_of(url);
     let method = req.method().to_ascii_uppercase();

@@ -171,11 +171,15 @@ test('a mixed session leaks no secret, MAC or plaintext; one structured log line
 
   // Broken configurations: the error names the binding, never its value.
   const configLogs = [];
-  for (const [label, bindings, route] of [
+  for (const [label, bindings, route, where] of [
     ['stripe API key pasted as the signing secret', { S: 'sk_live_' + 'config-canary-' + crypto.randomBytes(6).toString('hex') }, { path: '/hooks/stripe', provider: 'stripe', secrets: ['S'] }],
     ['SIBS key of the wrong length', { S: Buffer.from('config-canary-16').toString('base64') }, { path: '/hooks/sibs', provider: 'sibs', secrets: ['S'] }],
     ['Worldline line without KEY_ID', { S: 'config-canary-no-key-id' }, { path: '/hooks/worldline', provider: 'worldline', secrets: ['S'] }],
     ['origin secret not whsec_', { S: 'kid:hello+world-config', O: 'config-canary-origin-secret' }, { path: '/hooks/worldline', provider: 'worldline', secrets: ['S'], origin_secret: 'O' }],
+    // The secret itself written where its binding's name belongs: echoed before in every
+    // public 500 body ("secret binding whsec_... is not set").
+    ['a secret pasted where its binding name belongs', {}, { path: '/hooks/stripe', provider: 'stripe', secrets: ['whsec_' + 'config-canary-' + crypto.randomBytes(6).toString('hex')] }, 'routes[0].secrets[0]'],
+    ['a secret pasted as origin_secret', { S: 'whsec_' + Buffer.from('s').toString('base64') }, { path: '/hooks/stripe', provider: 'stripe', secrets: ['S'], origin_secret: 'whsec_' + 'config-canary-origin-' + crypto.randomBytes(6).toString('hex') }, 'routes[0].origin_secret'],
   ]) {
     const bad = await startGateway({ routes: [{ origin: 'http://127.0.0.1:9/in', ...route }], secrets: bindings });
     try {
@@ -186,10 +190,13 @@ test('a mixed session leaks no secret, MAC or plaintext; one structured log line
       bodies.push({ label: `config: ${label}`, text, headers: '' });
       await waitFor(() => bad.logs.join('').includes('config_invalid'), 3000);
       configLogs.push(bad.logs.join(''));
-      for (const v of Object.values(bindings)) {
+      const pasted = [...(route.secrets || []), route.origin_secret].filter((n) => n && !(n in bindings));
+      for (const v of [...Object.values(bindings), ...pasted]) {
         assert.ok(!text.includes(v), `${label}: response shows the secret`);
         assert.ok(!bad.logs.join('').includes(v), `${label}: log shows the secret`);
       }
+      // The public body names where the problem is, never what is configured there.
+      if (where) assert.ok(JSON.parse(text).error.message.includes(where), `${label}: ${text}`);
     } finally {
       await bad.dispose();
     }
