@@ -369,6 +369,7 @@ impl<'a> Pending<'a> {
             return Err(Rejection::TestEventRefused);
         }
         let forwarded: &[u8] = accepted.raw_forward.as_deref().unwrap_or(payload);
+        let draft_id = accepted.draft.id.clone();
         let event = Event::from_draft(
             accepted.draft,
             provider.name(),
@@ -376,6 +377,15 @@ impl<'a> Pending<'a> {
             payload,
             req.now_ms,
         );
+        // An id made deliverable (encoded or hashed) is the event's id from here on; the
+        // default JSON ack names it too. A provider's own ack (SIBS's notificationID) keeps
+        // the provider's value: that is what the provider checks.
+        let mut ack = accepted.ack;
+        if let Some(raw_id) = draft_id.filter(|d| *d != event.id) {
+            if ack == providers::ok_ack(&raw_id) {
+                ack = providers::ok_ack(&event.id);
+            }
+        }
         let event_json = serde_json::to_string(&event)
             .map_err(|e| Rejection::MalformedBody(format!("cannot serialize event: {e}")))?;
         let (payload_text, payload_base64) = match std::str::from_utf8(forwarded) {
@@ -419,7 +429,7 @@ impl<'a> Pending<'a> {
             spilled: false,
         };
         Ok(Decision::Accept {
-            ack: accepted.ack,
+            ack,
             delivery: Box::new(delivery),
             key,
         })

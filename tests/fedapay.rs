@@ -140,3 +140,40 @@ fn sign_then_verify_round_trip() {
     assert_eq!(e["type"], "payment.succeeded");
     assert_eq!(e["data"]["amount_minor"], 15000);
 }
+
+/// FedaPay labels its webhook secrets: the one that verified says live or test, and a
+/// `live_only` route refuses sandbox events.
+#[test]
+fn livemode_from_the_secret_that_verified() {
+    assert_eq!(signed_event(APPROVED)["data"]["livemode"], false);
+    let t = (NOW / 1000).to_string();
+    let live = "wh_live_f6G7h8";
+    for (secrets, extra, want) in [
+        (vec![live, SECRET], "", Some(true)),
+        (vec![SECRET, live], "", Some(true)),
+        (vec!["plain-secret", live], "", Some(true)),
+    ] {
+        let gw = gateway("fedapay", &secrets, extra);
+        let value = format!("t={t},s={}", hmac_hex(live, &t, APPROVED.as_bytes()));
+        let req = edgehook::Request::new("POST", "/h", NOW)
+            .header("content-type", "application/json")
+            .header(HEADER, &value)
+            .body(APPROVED.as_bytes().to_vec());
+        assert_eq!(
+            cloud_event(&run(&gw, &req))["data"]["livemode"].as_bool(),
+            want
+        );
+    }
+    // an unlabelled secret says nothing, and live_only refuses what says nothing
+    let gw = gateway("fedapay", &["plain-secret"], r#","live_only":true"#);
+    let value = format!(
+        "t={t},s={}",
+        hmac_hex("plain-secret", &t, APPROVED.as_bytes())
+    );
+    let req = edgehook::Request::new("POST", "/h", NOW)
+        .header("content-type", "application/json")
+        .header(HEADER, &value)
+        .body(APPROVED.as_bytes().to_vec());
+    let d = run(&gw, &req);
+    assert_eq!((outcome(&d), d.reply().status), ("test_event_refused", 403));
+}

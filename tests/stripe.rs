@@ -357,3 +357,33 @@ fn payouts_are_payouts() {
         "payout.failed"
     );
 }
+
+/// Stripe signs `livemode` into every event: `data.livemode`, and `live_only` refuses test.
+#[test]
+fn livemode_is_the_events_own() {
+    let live = PI_SUCCEEDED.replace("\"livemode\": false", "\"livemode\": true");
+    assert_ne!(live, PI_SUCCEEDED, "the fixture carries livemode");
+    assert_eq!(signed_event(PI_SUCCEEDED)["data"]["livemode"], false);
+    assert_eq!(signed_event(&live)["data"]["livemode"], true);
+    let t = (NOW / 1000).to_string();
+    let gw = gateway("stripe", &[SECRET], r#","live_only":true"#);
+    for (body, want) in [
+        (PI_SUCCEEDED.to_owned(), "test_event_refused"),
+        (live, "accepted"),
+    ] {
+        let value = format!("t={t},v1={}", hmac_hex(SECRET, &t, body.as_bytes()));
+        let req = edgehook::Request::new("POST", "/h", NOW)
+            .header("content-type", "application/json")
+            .header(HEADER, &value)
+            .body(body.into_bytes());
+        assert_eq!(outcome(&run(&gw, &req)), want);
+    }
+    // Worldline cannot tell: live_only there is a config error naming the field.
+    let lookup = |_: &str| Some("kid:secret".to_owned());
+    let e = edgehook::Gateway::from_config(
+        r#"[{"path":"/h","provider":"worldline","secrets":["S"],"origin":"/o","live_only":true}]"#,
+        &lookup,
+    )
+    .expect_err("worldline cannot tell");
+    assert_eq!(e.at, "routes[0].live_only");
+}

@@ -12,17 +12,16 @@ export function vadsSignature(fields, key, alg = 'hmac-sha256') {
 
 /**
  * The normalized event id the gateway gives these fields: the transaction uuid and the first
- * 12 bytes (hex) of SHA-256 over the signed `name=value\n` lines sorted by name, without the
- * per-delivery `vads_url_check_src` and `vads_hash` (an independent implementation of the
- * rule in src/providers/lyra_form.rs; the e2e and load tests check they agree).
+ * 12 bytes (hex) of SHA-256 over the signed fields as a compact JSON object with sorted names,
+ * without the per-delivery `vads_url_check_src` and `vads_hash` (an independent implementation
+ * of the rule in src/providers/lyra_form.rs; the e2e and load tests check they agree).
  */
 export function eventId(fields) {
-  const lines = Object.keys(fields)
+  const names = Object.keys(fields)
     .filter((k) => k.startsWith('vads_') && k !== 'vads_url_check_src' && k !== 'vads_hash')
-    .sort()
-    .map((k) => `${k}=${fields[k]}\n`)
-    .join('');
-  return `${fields.vads_trans_uuid}:${crypto.createHash('sha256').update(lines, 'utf8').digest('hex').slice(0, 24)}`;
+    .sort();
+  const json = `{${names.map((k) => `${JSON.stringify(k)}:${JSON.stringify(String(fields[k]))}`).join(',')}}`;
+  return `${fields.vads_trans_uuid}:${crypto.createHash('sha256').update(json, 'utf8').digest('hex').slice(0, 24)}`;
 }
 
 /** The key for a context mode from `[TEST:|PRODUCTION:]KEY` lines. */

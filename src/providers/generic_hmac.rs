@@ -729,6 +729,46 @@ mod tests {
         scheme(v).expect_err("must fail").at
     }
 
+    fn github(template: &str) -> GenericHmac {
+        let v: Value = serde_json::from_str(&format!(
+            r#"{{"header":"X-Sig","id_header":"X-Id","event_header":"X-Event","template":"{template}"}}"#
+        ))
+        .expect("json");
+        let (scheme, _) = parse_scheme(&v, "routes[0].scheme").expect("scheme");
+        GenericHmac {
+            scheme,
+            keys: vec![b"k".to_vec()],
+            tolerance_s: 300,
+        }
+    }
+
+    /// Headers the template does not sign never become the id or the type: they travel as
+    /// `unverified`. An id header the template signs is the id.
+    #[test]
+    fn unsigned_headers_are_kept_apart() {
+        let req = Request::new("POST", "/h", 0)
+            .header("X-Id", "delivery-1")
+            .header("X-Event", "orders/paid");
+        let body = br#"{"order":1}"#;
+        let a = github("{body}").accept(body, &req).expect("accepted");
+        let id = a.draft.id.expect("id");
+        assert_eq!(id, stable_id(NAME, body));
+        assert_eq!(a.draft.data.status, crate::event::Status::Unknown);
+        let unverified = a.draft.data.unverified.expect("unverified");
+        assert_eq!(
+            unverified.get("x-id").map(String::as_str),
+            Some("delivery-1")
+        );
+        assert_eq!(
+            unverified.get("x-event").map(String::as_str),
+            Some("orders/paid")
+        );
+        let signed = github("{id}.{body}").accept(body, &req).expect("accepted");
+        assert_eq!(signed.draft.id.as_deref(), Some("delivery-1"));
+        let unverified = signed.draft.data.unverified.expect("event header");
+        assert!(!unverified.contains_key("x-id"));
+    }
+
     #[test]
     fn templates() {
         assert_eq!(parse_template("{body}"), Ok(vec![Piece::Body]));

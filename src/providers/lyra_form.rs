@@ -309,16 +309,20 @@ impl Provider for LyraForm {
         let uuid = get("vads_trans_uuid").ok_or_else(|| {
             Rejection::MalformedBody("signed field vads_trans_uuid is empty".into())
         })?;
-        // The transaction and a digest of its signed fields (names and values) but for the
-        // per-delivery ones: a retry is the same event, any other change a new one.
-        let mut content = String::new();
-        for (k, v) in vads.iter().filter(|(k, _)| !PER_DELIVERY.contains(k)) {
-            content.push_str(k);
-            content.push('=');
-            content.push_str(v);
-            content.push('\n');
-        }
-        let id = content_id(&uuid, content.as_bytes());
+        // The transaction and a digest of its signed fields (names and values, as a JSON
+        // object: unambiguous whatever the values hold) but for the per-delivery ones: a retry
+        // is the same event, any other change a new one.
+        let stable: BTreeMap<&str, &str> = vads
+            .iter()
+            .filter(|(k, _)| !PER_DELIVERY.contains(k))
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        let id = content_id(
+            &uuid,
+            serde_json::to_string(&stable)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
         let amount_minor = get("vads_amount")
             .filter(|a| a.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|a| a.parse::<i64>().ok());
@@ -389,6 +393,19 @@ mod tests {
         let f = form::fields(b"vads_ab=2&vads_a_b=1&vads_aB=0");
         let vads = vads_fields(&f).expect("fields");
         assert_eq!(signed_content(&vads), "0+1+2+");
+    }
+
+    /// The mapping reads these by name; every one is signed by value only, so each must be
+    /// there under its documented name, and the signed namespace is exactly `vads_*` plus
+    /// the signature.
+    #[test]
+    fn required_fields_and_signed_names() {
+        for name in REQUIRED {
+            assert!(signed_name(name), "{name}");
+        }
+        assert!(signed_name("signature") && signed_name("vads_x"));
+        assert!(!signed_name("vads.x") && !signed_name("VADS_X") && !signed_name("other"));
+        assert!(PER_DELIVERY.iter().all(|f| !REQUIRED.contains(f)));
     }
 
     #[test]

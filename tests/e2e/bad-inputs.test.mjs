@@ -54,7 +54,7 @@ const stripeEvent = (extra = '') => `{"id":"evt_bad_${crypto.randomBytes(6).toSt
 const nested = (depth) => '['.repeat(depth) + ']'.repeat(depth);
 const lyraPairs = (extra = []) => [
   ['vads_ctx_mode', 'TEST'], ['vads_trans_status', 'AUTHORISED'], ['vads_trans_uuid', crypto.randomBytes(16).toString('hex')],
-  ['vads_amount', '1999'], ['vads_currency', '978'], ['vads_order_id', 'order-bad'], ...extra,
+  ['vads_amount', '1999'], ['vads_currency', '978'], ['vads_operation_type', 'DEBIT'], ['vads_order_id', 'order-bad'], ...extra,
 ];
 /** `n` chunks of `size` bytes each (chunked bodies). */
 const chunks = (n, size, fill = 'a') => Array.from({ length: n }, () => Buffer.alloc(size, fill));
@@ -193,7 +193,8 @@ const cases = [
   { name: 'FedaPay duplicate "entity"', req: () => fedapay('{"id":"f1","entity":{"status":"approved"},"entity":{"status":"declined"}}'), status: 400, code: 'malformed_body' },
   { name: 'generic-hmac duplicate "type"', req: () => generic('{"type":"payment.succeeded","type":"payment.failed"}'), status: 400, code: 'malformed_body' },
   { name: 'Lyra REST kr-answer with a duplicate key', req: () => lyraRest('{"orderStatus":"PAID","orderStatus":"UNPAID"}'), status: 400, code: 'malformed_body' },
-  { name: 'Lyra form vads_amount twice', req: () => lyraForm(lyraPairs([['vads_amount', '1']])), status: 400, code: 'malformed_body' },
+  { name: 'Lyra form vads_amount twice', req: () => lyraForm(lyraPairs([['vads_amount', '1']])), status: 400, code: 'ambiguous_form_field' },
+  { name: 'Lyra form vads.amount beside vads_amount (PHP reads it as vads_amount)', req: () => lyraForm(lyraPairs([['vads.amount', '1']])), status: 400, code: 'ambiguous_form_field' },
   { name: 'JSON nested 65 deep', req: () => worldline(wlEvent(`,"x":${nested(64)}`)), status: 400, code: 'malformed_body' },
   { name: 'JSON nested 100 000 deep', req: () => stripe(nested(100000)), status: 400, code: 'malformed_body' },
   { name: 'number 1e400', req: () => worldline(wlEvent(',"x":1e400')), status: 400, code: 'malformed_body' },

@@ -82,13 +82,17 @@ test('GitHub: the docs example is acked and forwarded; a fresh push event too', 
     'X-GitHub-Event': 'ping',
   });
   assert.equal(res.status, 200, res.text);
-  assert.deepEqual(res.json, { status: 'accepted', id: delivery });
-  let got = await forwarded(delivery);
+  // GitHub signs the body only: the id is the body's stable hash, not X-GitHub-Delivery, and
+  // the unsigned headers travel as data.unverified.
+  assert.equal(res.json.status, 'accepted');
+  assert.match(res.json.id, /^generic-hmac-[0-9a-f]{32}$/);
+  let got = await forwarded(res.json.id);
   assert.ok(got, 'origin received the event');
   assert.equal(got.url, '/github');
   let ev = verifyForward(got);
   assert.equal(ev.provider, 'generic-hmac');
-  assert.equal(ev.data.provider_event_type, 'ping');
+  assert.equal(ev.data.provider_event_type, null);
+  assert.deepEqual(ev.data.unverified, { 'x-github-delivery': delivery, 'x-github-event': 'ping' });
   assert.equal(ev.data.raw, 'Hello, World!');
 
   // Signed with the rotated-out secret still verifies.
@@ -101,8 +105,9 @@ test('GitHub: the docs example is acked and forwarded; a fresh push event too', 
     'X-GitHub-Event': 'push',
   });
   assert.equal(res.status, 200, res.text);
-  ev = verifyForward(await forwarded(d2));
+  ev = verifyForward(await forwarded(res.json.id));
   assert.equal(ev.type, 'payment.unknown');
+  assert.equal(ev.data.unverified['x-github-delivery'], d2);
   assert.equal(ev.data.raw.repository.full_name, 'octo/repo');
 });
 
@@ -117,9 +122,12 @@ test('Shopify: orders/paid signed with node:crypto is forwarded with its topic a
     'X-Shopify-Shop-Domain': 'demo.myshopify.com',
   });
   assert.equal(res.status, 200, res.text);
-  const ev = verifyForward(await forwarded(id));
-  assert.equal(ev.type, 'payment.succeeded');
-  assert.equal(ev.data.provider_event_type, 'orders/paid');
+  // Shopify signs the body only: neither the topic nor the webhook id decides anything.
+  const ev = verifyForward(await forwarded(res.json.id));
+  assert.equal(ev.type, 'payment.unknown');
+  assert.equal(ev.data.provider_event_type, null);
+  assert.equal(ev.data.unverified['x-shopify-topic'], 'orders/paid');
+  assert.equal(ev.data.unverified['x-shopify-webhook-id'], id);
   assert.equal(ev.data.payment_id, '450789469');
   assert.equal(ev.data.currency, 'EUR');
   assert.equal(ev.data.amount_minor, null);

@@ -34,6 +34,15 @@ export function keys(vars) {
 }
 
 const JSON_CT = { 'content-type': 'application/json' };
+
+/** A JSON body's own `event_id`, if it is JSON and has one. */
+function bodyEventId(body) {
+  try {
+    return JSON.parse(body)?.event_id;
+  } catch {
+    return undefined;
+  }
+}
 const FORM_CT = { 'content-type': 'application/x-www-form-urlencoded' };
 
 /**
@@ -54,9 +63,13 @@ export function signers(vars) {
       path: '/hooks/standard-webhooks', body, id,
       headers: { ...JSON_CT, 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': sig ?? signStandard(k.standard, id, ts, body) },
     }),
-    'generic-hmac': (body, { sig, id = crypto.randomUUID() } = {}) => ({
-      path: '/hooks/generic', body, id,
-      headers: { ...JSON_CT, 'X-Hub-Signature-256': sig ?? 'sha256=' + hmac(k.generic, body, 'hex'), 'X-GitHub-Delivery': id, 'X-GitHub-Event': 'payment.succeeded' },
+    // GitHub-style: the delivery id header is not signed, so the event id is the body's own
+    // (`event_id`) or, without one, the body's stable hash (`generic-hmac-<first 16 bytes of
+    // SHA-256, hex>`), computed here independently of the Rust code.
+    'generic-hmac': (body, { sig, delivery = crypto.randomUUID() } = {}) => ({
+      path: '/hooks/generic', body,
+      id: bodyEventId(body) ?? `generic-hmac-${crypto.createHash('sha256').update(body).digest('hex').slice(0, 32)}`,
+      headers: { ...JSON_CT, 'X-Hub-Signature-256': sig ?? 'sha256=' + hmac(k.generic, body, 'hex'), 'X-GitHub-Delivery': delivery, 'X-GitHub-Event': 'payment.succeeded' },
     }),
     sibs: (plaintext, { key = k.sibs, iv = crypto.randomBytes(12) } = {}) => {
       if (typeof plaintext === 'string') {

@@ -38,7 +38,7 @@ test('schema errors name the route index and field', () => {
 test('a missing secret binding or a malformed key fails like the worker would', () => {
   let r = check([wl], 'OTHER="x"\n');
   assert.equal(r.code, 1);
-  assert.match(r.out, /config_invalid: routes\[0\]\.secrets: secret binding WL is not set/);
+  assert.match(r.out, /config_invalid: routes\[0\]\.secrets\[0\]: secret binding WL is not set/);
   r = check([{ path: '/s', provider: 'sibs', secrets: ['K'], origin: '/o' }], 'K="c2hvcnQ="\n');
   assert.equal(r.code, 1);
   assert.match(r.out, /routes\[0\]\.secrets/);
