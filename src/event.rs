@@ -5,26 +5,39 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-/// The shared status vocabulary. Every provider maps its own statuses into these, so an
-/// origin handles one set of cases whatever the provider.
+/// The normalized event's schema version, sent as the CloudEvents extension attribute
+/// `schemaversion`. It changes when a status word, an id or an amount can mean something
+/// else than before for the same provider message, so an origin can tell which rules made
+/// an event; CHANGELOG.md names each change. Events without the attribute are version 1.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The shared status vocabulary. Every provider maps its own statuses into these, each word
+/// defined by what happened to the money and what the merchant must do, so the word alone
+/// says whether to ship, act or wait, whatever the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
-    /// Started, waiting for the payer or the provider.
+    /// The outcome is not known yet: it may still succeed or fail. Wait; do not ship.
     Pending,
-    /// Authorized, not yet captured.
+    /// The money is reserved, not taken, and only the merchant's capture or validation takes
+    /// it (or lets the reservation lapse). Act.
     Authorized,
-    /// Money has moved: paid, captured, booked.
+    /// Paid, or captured or scheduled for capture by the provider itself: nothing is left
+    /// for the merchant to do to get the money. Ship.
     Succeeded,
-    /// Declined, refused, errored or expired.
+    /// A check without money (a card or account verification, a token saved without a
+    /// payment) was accepted: nothing was charged and nothing will be captured.
+    Verified,
+    /// Declined, refused, errored or expired: no money was taken by this attempt.
     Failed,
-    /// Cancelled or abandoned before completion.
+    /// Cancelled, voided or abandoned before money was taken.
     Cancelled,
-    /// Refunded, fully or partly.
+    /// Money went back to the payer (fully or partly; `amount_minor` is the refund's).
     Refunded,
-    /// Disputed by the payer.
+    /// The payer's bank disputed or reversed the payment: the money is, or may be, taken back.
     Chargeback,
-    /// Not a payment status we know, or not a payment event; see `provider_event_type`.
+    /// Not a status the provider documents for this object, or not a payment event at all:
+    /// see `provider_event_type` and `raw`. Never a guess.
     Unknown,
 }
 
@@ -35,11 +48,33 @@ impl Status {
             Self::Pending => "pending",
             Self::Authorized => "authorized",
             Self::Succeeded => "succeeded",
+            Self::Verified => "verified",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
             Self::Refunded => "refunded",
             Self::Chargeback => "chargeback",
             Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// What the event is about: the prefix of `type`. A payout moves the merchant's money to a
+/// third party, so its `succeeded` must not read as a customer's payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Subject {
+    /// A customer's payment, its refunds, captures and disputes (`payment.<status>`).
+    #[default]
+    Payment,
+    /// Money paid out by the merchant (`payout.<status>`).
+    Payout,
+}
+
+impl Subject {
+    /// The `type` prefix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Payment => "payment",
+            Self::Payout => "payout",
         }
     }
 }
@@ -82,11 +117,15 @@ pub struct PaymentData {
 pub struct Event {
     /// Always `1.0`.
     pub specversion: String,
+    /// [`SCHEMA_VERSION`] of the rules that made the event (a CloudEvents extension
+    /// attribute); 1 for events written before the attribute existed.
+    #[serde(default = "schema_v1")]
+    pub schemaversion: u32,
     /// The provider's event id, or a stable hash of the payload when it has none.
     pub id: String,
     /// `edgehook/<route path>`.
     pub source: String,
-    /// `payment.<status>`.
+    /// `payment.<status>` (`payout.<status>` for payouts).
     #[serde(rename = "type")]
     pub kind: String,
     /// When the provider says it happened (RFC 3339, UTC), else when it was received.
@@ -108,6 +147,12 @@ pub struct Draft {
     pub time: Option<String>,
     /// The payment fields.
     pub data: PaymentData,
+    /// Payment or payout: the `type` prefix.
+    pub subject: Subject,
+}
+
+fn schema_v1() -> u32 {
+    1
 }
 
 impl Event {
@@ -126,9 +171,10 @@ impl Event {
             .unwrap_or_else(|| stable_id(provider, payload));
         Self {
             specversion: "1.0".into(),
+            schemaversion: SCHEMA_VERSION,
             id,
             source: format!("edgehook{route_path}"),
-            kind: format!("payment.{}", draft.data.status.as_str()),
+            kind: format!("{}.{}", draft.subject.as_str(), draft.data.status.as_str()),
             time: draft.time.unwrap_or_else(|| rfc3339_from_ms(now_ms)),
             datacontenttype: "application/json".into(),
             provider: provider.into(),
