@@ -1,8 +1,9 @@
 // Size and startup: raw and gzip (-9) bytes of the worker's wasm + JS and the browser
-// tester's wasm + glue, the worker wasm's sections (code, data, names), and the compile +
+// tester's wasm + glue (the explainer module a page loads, the lazily loaded signer, and the
+// core-only floor of benches/browser-floor when built), the worker wasm's sections (code, data, names), and the compile +
 // instantiate time in workerd (cold starts through miniflare, next to the JS and Rust floors).
 //
-// Usage: node benches/size.mjs [--worker target/bench/worker] [--www www/pkg] [--out target/bench/size.json]
+// Usage: node benches/size.mjs [--worker target/bench/worker] [--www www/pkg] [--browser-floor target/bench/browser-floor] [--out target/bench/size.json]
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -17,6 +18,7 @@ const WORKER = path.resolve(root, arg('worker', 'target/bench/worker'));
 const WWW = path.resolve(root, arg('www', 'www/pkg'));
 const OUT = path.resolve(root, arg('out', 'target/bench/size.json'));
 const FLOOR = path.resolve(root, arg('floor', 'target/bench/rust-floor'));
+const BROWSER_FLOOR = path.resolve(root, arg('browser-floor', 'target/bench/browser-floor'));
 
 const gz = (buf) => zlib.gzipSync(buf, { level: 9 }).length;
 
@@ -106,9 +108,13 @@ const result = {
   workerSections: fs.existsSync(workerWasm) ? sections(fs.readFileSync(workerWasm)) : null,
   startup: fs.existsSync(workerWasm) ? await startup() : null,
   browser: files([path.join(WWW, 'edgehook_bg.wasm'), path.join(WWW, 'edgehook.js')]),
+  browserSigner: files([path.join(WWW, 'edgehook_signer_bg.wasm'), path.join(WWW, 'edgehook_signer.js')]),
+  browserFloor: files([path.join(BROWSER_FLOOR, 'floor_bg.wasm'), path.join(BROWSER_FLOOR, 'floor.js')]),
 };
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
 fs.writeFileSync(OUT, JSON.stringify(result, null, 2));
 const kib = (n) => (n / 1024).toFixed(1);
 if (result.worker) process.stderr.write(`[size] worker wasm+js: ${kib(result.worker.raw)} KiB raw, ${kib(result.worker.gzip)} KiB gzip; start-up ${JSON.stringify(result.startup)}\n`);
-if (result.browser) process.stderr.write(`[size] browser wasm+glue: ${kib(result.browser.raw)} KiB raw, ${kib(result.browser.gzip)} KiB gzip\n`);
+if (result.browser) process.stderr.write(`[size] browser wasm+glue (explainer, what a page loads to verify and explain): ${kib(result.browser.raw)} KiB raw, ${kib(result.browser.gzip)} KiB gzip\n`);
+if (result.browserSigner) process.stderr.write(`[size] browser signer wasm+glue (loaded when a page first signs): ${kib(result.browserSigner.raw)} KiB raw, ${kib(result.browserSigner.gzip)} KiB gzip\n`);
+if (result.browserFloor) process.stderr.write(`[size] browser floor (the gateway core alone, benches/browser-floor): ${kib(result.browserFloor.raw)} KiB raw, ${kib(result.browserFloor.gzip)} KiB gzip\n`);

@@ -38,8 +38,11 @@ node tests/load/load.mjs --rate 40 --duration 10
 step "config checker (npm run check-config)"
 node --test tests/tools/
 
-step "browser tester: build www/pkg (wasm-bindgen --target web)"
+step "browser tester: build www/pkg (wasm-bindgen --target web: explainer + signer modules)"
 bash scripts/build-www.sh --no-site
 
-step "browser tests: the wasm API in Node + the page in headless Chromium"
+step "npm package edgehook-wasm: build and npm pack (target/package)"
+bash scripts/build-package.sh --no-wasm
+
+step "browser tests: the wasm API in Node, the page and the packed package in headless Chromium"
 node --test --test-concurrency=1 tests/browser/

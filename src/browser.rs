@@ -9,33 +9,24 @@
 //!
 //! JS supplies what wasm cannot read itself: the clock (`Date.now()`) and randomness
 //! (`crypto.getRandomValues`), each used only when the caller did not pass one.
+//!
+//! Two modules from one source: feature `browser` builds what a page needs to verify and
+//! explain (`explain`, `decrypt_sibs`, `parse_raw_http`, `providers`, `version`), feature
+//! `browser-signer` builds `sign` (and `version`) alone, so a page that never signs never
+//! downloads the signer. Both call the same core, with the same gateway code.
 
 use wasm_bindgen::prelude::*;
 
 use crate::explain as core;
 
+// The TypeScript types of both modules' `.d.ts`: what both take and give, then each one's own.
 #[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r#"
+const TYPES_COMMON: &'static str = r#"
 /** A failed call: the gateway's stable codes, plus `invalid_input` for a malformed call. */
 export interface Failure { ok: false; error: { code: string; message: string } }
 
 /** Header list as `[name, value]` pairs, an object, or `Name: value` lines. */
 export type HeadersInput = [string, string][] | Record<string, string> | string;
-
-/** The incoming request: raw HTTP text, or its parts. */
-export interface RequestInput {
-  /** A pasted HTTP/1 request: request line (optional), headers, blank line, body. */
-  raw?: string;
-  /** Default `POST`. */
-  method?: string;
-  /** Default: the route's path. */
-  path?: string;
-  headers?: HeadersInput;
-  /** The body as text (exact bytes: a text field turns CRLF into LF). */
-  body?: string;
-  /** The body as base64, for exact bytes. */
-  body_base64?: string;
-}
 
 /** The route: a provider with secret values (quick mode) or a pasted route config. */
 export interface RouteInput {
@@ -53,14 +44,33 @@ export interface RouteInput {
   bindings?: Record<string, string | string[]>;
 }
 
+/** Bytes as text (when UTF-8) and base64, with what is invisible in them. */
+export interface Bytes { text: string | null; base64: string; length: number; notes: string[] }
+"#;
+
+#[cfg(feature = "browser")]
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES_EXPLAIN: &'static str = r#"
+/** The incoming request: raw HTTP text, or its parts. */
+export interface RequestInput {
+  /** A pasted HTTP/1 request: request line (optional), headers, blank line, body. */
+  raw?: string;
+  /** Default `POST`. */
+  method?: string;
+  /** Default: the route's path. */
+  path?: string;
+  headers?: HeadersInput;
+  /** The body as text (exact bytes: a text field turns CRLF into LF). */
+  body?: string;
+  /** The body as base64, for exact bytes. */
+  body_base64?: string;
+}
+
 export interface ExplainInput extends RouteInput {
   request: RequestInput;
   /** The clock, Unix ms. Default: `Date.now()`. */
   now_ms?: number;
 }
-
-/** Bytes as text (when UTF-8) and base64, with what is invisible in them. */
-export interface Bytes { text: string | null; base64: string; length: number; notes: string[] }
 
 export interface Reply { status: number; content_type: string; body: string }
 
@@ -142,6 +152,14 @@ export interface DecryptSibsInput extends RouteInput {
   now_ms?: number;
 }
 
+export interface RawRequest {
+  ok: true; method: string; path: string | null; headers: [string, string][]; body: string; notes: string[];
+}
+"#;
+
+#[cfg(feature = "browser-signer")]
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES_SIGN: &'static str = r#"
 export interface SignInput extends RouteInput {
   /** The payload (JSON body; Lyra REST: the kr-answer; Lyra form: vads_ fields; SIBS: plaintext). */
   payload?: string;
@@ -162,10 +180,6 @@ export interface Signed {
   /** The request as raw HTTP/1.1 text. */
   raw: string;
 }
-
-export interface RawRequest {
-  ok: true; method: string; path: string | null; headers: [string, string][]; body: string; notes: string[];
-}
 "#;
 
 #[wasm_bindgen]
@@ -176,6 +190,7 @@ extern "C" {
     fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn date_now() -> f64;
+    #[cfg(feature = "browser-signer")]
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues, catch)]
     fn get_random_values(buf: &mut [u8]) -> Result<JsValue, JsValue>;
 }
@@ -229,6 +244,7 @@ fn call(
     }
 }
 
+#[cfg(feature = "browser")]
 /// The providers compiled into this build, in the gateway's registry order:
 /// `{ ok: true, providers: ["worldline", "sibs", ...] }`.
 #[wasm_bindgen(unchecked_return_type = "{ ok: true; providers: string[] }")]
@@ -236,6 +252,7 @@ pub fn providers() -> JsValue {
     to_js(core::providers_json())
 }
 
+#[cfg(feature = "browser")]
 /// Runs the gateway's pipeline on one request and explains every step: the route, the
 /// headers read and how they parsed, the exact signed content, algorithm and encoding,
 /// the signature each key computes next to the received one, the key that matched, the
@@ -250,6 +267,7 @@ pub fn explain(
     })
 }
 
+#[cfg(feature = "browser")]
 /// Decrypts a SIBS notification (base64 key, IV, tag and body) with the SIBS route's own
 /// code and normalizes it: `plaintext` holds the JSON, or `error` and `hints` say why not.
 #[wasm_bindgen(unchecked_return_type = "Explanation | Failure")]
@@ -261,6 +279,7 @@ pub fn decrypt_sibs(
     })
 }
 
+#[cfg(feature = "browser-signer")]
 /// Builds a valid test request for a provider from a payload and its first secret (signed,
 /// or encrypted for SIBS), with a copyable `curl` command against `gateway_url`.
 #[wasm_bindgen(unchecked_return_type = "Signed | Failure")]
@@ -279,6 +298,7 @@ pub fn sign(
     })
 }
 
+#[cfg(feature = "browser")]
 /// Parses a pasted raw HTTP request (request line, headers, blank line, body; CRLF or LF)
 /// into method, path, headers and the exact body.
 #[wasm_bindgen(unchecked_return_type = "RawRequest | Failure")]

@@ -5,26 +5,39 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-/// The shared status vocabulary. Every provider maps its own statuses into these, so an
-/// origin handles one set of cases whatever the provider.
+/// The normalized event's schema version, sent as the CloudEvents extension attribute
+/// `schemaversion`. It changes when a status word, an id or an amount can mean something
+/// else than before for the same provider message, so an origin can tell which rules made
+/// an event; CHANGELOG.md names each change. Events without the attribute are version 1.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The shared status vocabulary. Every provider maps its own statuses into these, each word
+/// defined by what happened to the money and what the merchant must do, so the word alone
+/// says whether to ship, act or wait, whatever the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
-    /// Started, waiting for the payer or the provider.
+    /// The outcome is not known yet: it may still succeed or fail. Wait; do not ship.
     Pending,
-    /// Authorized, not yet captured.
+    /// The money is reserved, not taken, and only the merchant's capture or validation takes
+    /// it (or lets the reservation lapse). Act.
     Authorized,
-    /// Money has moved: paid, captured, booked.
+    /// Paid, or captured or scheduled for capture by the provider itself: nothing is left
+    /// for the merchant to do to get the money. Ship.
     Succeeded,
-    /// Declined, refused, errored or expired.
+    /// A check without money (a card or account verification, a token saved without a
+    /// payment) was accepted: nothing was charged and nothing will be captured.
+    Verified,
+    /// Declined, refused, errored or expired: no money was taken by this attempt.
     Failed,
-    /// Cancelled or abandoned before completion.
+    /// Cancelled, voided or abandoned before money was taken.
     Cancelled,
-    /// Refunded, fully or partly.
+    /// Money went back to the payer (fully or partly; `amount_minor` is the refund's).
     Refunded,
-    /// Disputed by the payer.
+    /// The payer's bank disputed or reversed the payment: the money is, or may be, taken back.
     Chargeback,
-    /// Not a payment status we know, or not a payment event; see `provider_event_type`.
+    /// Not a status the provider documents for this object, or not a payment event at all:
+    /// see `provider_event_type` and `raw`. Never a guess.
     Unknown,
 }
 
@@ -35,11 +48,33 @@ impl Status {
             Self::Pending => "pending",
             Self::Authorized => "authorized",
             Self::Succeeded => "succeeded",
+            Self::Verified => "verified",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
             Self::Refunded => "refunded",
             Self::Chargeback => "chargeback",
             Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// What the event is about: the prefix of `type`. A payout moves the merchant's money to a
+/// third party, so its `succeeded` must not read as a customer's payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Subject {
+    /// A customer's payment, its refunds, captures and disputes (`payment.<status>`).
+    #[default]
+    Payment,
+    /// Money paid out by the merchant (`payout.<status>`).
+    Payout,
+}
+
+impl Subject {
+    /// The `type` prefix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Payment => "payment",
+            Self::Payout => "payout",
         }
     }
 }
@@ -82,11 +117,15 @@ pub struct PaymentData {
 pub struct Event {
     /// Always `1.0`.
     pub specversion: String,
+    /// [`SCHEMA_VERSION`] of the rules that made the event (a CloudEvents extension
+    /// attribute); 1 for events written before the attribute existed.
+    #[serde(default = "schema_v1")]
+    pub schemaversion: u32,
     /// The provider's event id, or a stable hash of the payload when it has none.
     pub id: String,
     /// `edgehook/<route path>`.
     pub source: String,
-    /// `payment.<status>`.
+    /// `payment.<status>` (`payout.<status>` for payouts).
     #[serde(rename = "type")]
     pub kind: String,
     /// When the provider says it happened (RFC 3339, UTC), else when it was received.
@@ -108,6 +147,12 @@ pub struct Draft {
     pub time: Option<String>,
     /// The payment fields.
     pub data: PaymentData,
+    /// Payment or payout: the `type` prefix.
+    pub subject: Subject,
+}
+
+fn schema_v1() -> u32 {
+    1
 }
 
 impl Event {
@@ -126,9 +171,10 @@ impl Event {
             .unwrap_or_else(|| stable_id(provider, payload));
         Self {
             specversion: "1.0".into(),
+            schemaversion: SCHEMA_VERSION,
             id,
             source: format!("edgehook{route_path}"),
-            kind: format!("payment.{}", draft.data.status.as_str()),
+            kind: format!("{}.{}", draft.subject.as_str(), draft.data.status.as_str()),
             time: draft.time.unwrap_or_else(|| rfc3339_from_ms(now_ms)),
             datacontenttype: "application/json".into(),
             provider: provider.into(),
@@ -218,23 +264,59 @@ pub fn rfc3339_from_ms(ms: i64) -> String {
 }
 
 /// Parses the timestamp forms providers send (RFC 3339, ISO 8601 with `+0100` offsets,
-/// naive UTC) and returns Unix milliseconds.
+/// naive UTC, Lyra's `YYYYMMDDHHMMSS`) and returns Unix milliseconds.
+///
+/// Every form is rewritten into RFC 3339 and read by chrono's RFC 3339 parser: chrono's
+/// strftime-pattern parser (`parse_from_str`) cost the worker 12.5 KiB of gzipped wasm for
+/// what is a fixed set of layouts (BENCHMARKS.md, 3e). The test below checks the rewrite
+/// against the strftime patterns it replaces.
 pub fn parse_time_ms(s: &str) -> Option<i64> {
     let s = s.trim();
-    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(d.timestamp_millis());
+    chrono::DateTime::parse_from_rfc3339(&as_rfc3339(s)?)
+        .ok()
+        .map(|d| d.timestamp_millis())
+}
+
+/// `s` in RFC 3339 layout: a missing offset is UTC, a `+hhmm` offset gains its colon.
+fn as_rfc3339(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    if b.len() == 14 && b.iter().all(u8::is_ascii_digit) {
+        let d = |r: std::ops::Range<usize>| s.get(r).unwrap_or_default();
+        return Some(format!(
+            "{}-{}-{}T{}:{}:{}Z",
+            d(0..4),
+            d(4..6),
+            d(6..8),
+            d(8..10),
+            d(10..12),
+            d(12..14)
+        ));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
-        if let Ok(d) = chrono::DateTime::parse_from_str(s, fmt) {
-            return Some(d.timestamp_millis());
+    // The time starts after the date's `T`; an offset sign can only follow it.
+    let t = s.get(10..)?;
+    if !s.is_char_boundary(10) || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    if t.ends_with(['Z', 'z']) {
+        return Some(s.to_owned());
+    }
+    match t.rfind(['+', '-']) {
+        None => Some(format!("{s}Z")),
+        Some(i) => {
+            let (head, off) = s.split_at(10 + i);
+            let digits = off.get(1..).unwrap_or_default();
+            if digits.len() == 4 && digits.bytes().all(|c| c.is_ascii_digit()) {
+                Some(format!(
+                    "{head}{}{}:{}",
+                    &off[..1],
+                    &digits[..2],
+                    &digits[2..]
+                ))
+            } else {
+                Some(s.to_owned())
+            }
         }
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M%S"] {
-        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(d.and_utc().timestamp_millis());
-        }
-    }
-    None
 }
 
 /// Normalizes a provider timestamp to RFC 3339 UTC; `None` when unparseable.
@@ -261,6 +343,71 @@ mod tests {
             Some("2017-01-29T13:00:25.000Z")
         );
         assert_eq!(normalize_time("yesterday"), None);
+    }
+
+    /// The strftime-pattern parser `parse_time_ms` used before; the rewrite must agree.
+    fn by_patterns(s: &str) -> Option<i64> {
+        let s = s.trim();
+        if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+            return Some(d.timestamp_millis());
+        }
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
+            if let Ok(d) = chrono::DateTime::parse_from_str(s, fmt) {
+                return Some(d.timestamp_millis());
+            }
+        }
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M%S"] {
+            if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+                return Some(d.and_utc().timestamp_millis());
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn rfc3339_rewrite_agrees_with_the_strftime_patterns() {
+        let dates = [
+            "2017-02-02",
+            "2024-02-29",
+            "1999-12-31",
+            "2023-02-29",
+            "2024-13-01",
+        ];
+        let times = ["11:24:14", "00:00:00", "23:59:59", "24:00:00", "11:24"];
+        let fracs = ["", ".0", ".040", ".887123", ".123456789"];
+        let offs = [
+            "", "Z", "z", "+0100", "-0530", "+01:00", "-00:00", "+01", "+1", "+01000",
+        ];
+        let mut n = 0;
+        for d in dates {
+            for t in times {
+                for f in fracs {
+                    for o in offs {
+                        let s = format!("{d}T{t}{f}{o}");
+                        assert_eq!(parse_time_ms(&s), by_patterns(&s), "{s}");
+                        n += 1;
+                    }
+                }
+            }
+        }
+        for s in [
+            "20170129130025",
+            "20240229000000",
+            "20231301000000",
+            " 2024-05-07T14:49:55.887Z ",
+            "2024-05-07 14:49:55Z",
+            "yesterday",
+            "",
+            "2024-05-07",
+            "2024-05-07Té",
+            "é024-05-07T14:49:55Z",
+        ] {
+            assert_eq!(parse_time_ms(s), by_patterns(s), "{s:?}");
+            n += 1;
+        }
+        assert!(n > 1000);
+        // Stricter by design: `%S` took one digit, so 13 digits read as a date.
+        assert_eq!(parse_time_ms("2017012913002"), None);
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl Decision {
 impl Gateway {
     /// Parses `EDGEHOOK_ROUTES` and resolves every secret binding through `lookup`.
     pub fn from_config(routes_json: &str, lookup: Lookup<'_>) -> Result<Self, ConfigError> {
-        let specs = config::parse_routes(routes_json)?;
+        let specs = config::parse_routes(routes_json, &providers::names())?;
         let mut routes = Vec::with_capacity(specs.len());
         let mut index = HashMap::with_capacity(specs.len());
         for (i, spec) in specs.into_iter().enumerate() {

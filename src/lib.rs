@@ -17,7 +17,7 @@ pub mod providers;
 pub mod request;
 pub mod verify;
 
-#[cfg(feature = "browser")]
+#[cfg(any(feature = "browser", feature = "browser-signer"))]
 pub mod browser;
 #[cfg(feature = "worker")]
 mod worker;

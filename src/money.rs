@@ -112,6 +112,18 @@ pub fn to_minor(decimal: &str, currency: &str) -> Option<i64> {
     Some(if neg { -minor } else { minor })
 }
 
+/// Re-expresses an integer `amount` written with `from` decimals (a provider's own
+/// representation) in `to` decimals (ISO 4217 minor units). `None` when it would lose a
+/// fraction (`4010` ISK-hundredths is 40.10 kronur, which ISO 4217 cannot express) or overflow.
+pub fn rescale(amount: i64, from: u32, to: u32) -> Option<i64> {
+    if to >= from {
+        amount.checked_mul(10_i64.checked_pow(to - from)?)
+    } else {
+        let div = 10_i64.checked_pow(from - to)?;
+        (amount % div == 0).then(|| amount / div)
+    }
+}
+
 /// Amount in minor units from a JSON number or string.
 pub fn json_to_minor(value: &serde_json::Value, currency: &str) -> Option<i64> {
     match value {
@@ -150,5 +162,17 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str("0.1").expect("json");
         assert_eq!(json_to_minor(&v, "EUR"), Some(10));
         assert_eq!(alpha_from_numeric("978"), Some("EUR"));
+    }
+
+    #[test]
+    fn rescaling_per_exponent_class() {
+        assert_eq!(rescale(500, 2, 0), Some(5));
+        assert_eq!(rescale(4010, 2, 0), None);
+        assert_eq!(rescale(500, 0, 2), Some(50000));
+        assert_eq!(rescale(1999, 2, 2), Some(1999));
+        assert_eq!(rescale(5120, 3, 3), Some(5120));
+        assert_eq!(rescale(-300, 2, 0), Some(-3));
+        assert_eq!(rescale(i64::MAX, 0, 2), None);
+        assert_eq!(rescale(1, 0, 40), None);
     }
 }

@@ -85,18 +85,55 @@ fn statuses_references_and_refunds() {
         assert_eq!(e["data"]["merchant_reference"], "o-1");
     }
     let e = signed_event(
-        r#"{"eventId":"e-x","eventType":"order.statusChange","eventTimestamp":"2024-05-07T14:49:55Z","data":{"orderId":"o-2","externalId":"shop-42","status":"BOOKED","hookData":{"a":1}}}"#,
+        r#"{"eventId":"e-x","eventType":"order.statusChange","eventTimestamp":"2024-05-07T14:49:55Z","data":{"orderId":"o-2","externalId":"shop-42","status":"PAID","hookData":{"a":1}}}"#,
     );
     assert_eq!(e["data"]["merchant_reference"], "shop-42");
     assert_eq!(e["data"]["payment_id"], serde_json::Value::Null);
     assert_eq!(e["data"]["provider_event_type"], "order.statusChange");
     assert_eq!(e["data"]["raw"]["data"]["hookData"]["a"], 1);
     // No eventId: a stable id from the body, the same on every retry.
-    let b = r#"{"eventType":"payment.statusCheck","data":{"paymentId":"p-9"}}"#;
+    let b = r#"{"eventType":"payment.statusChange","data":{"paymentId":"p-9","status":"SEEN"}}"#;
     let (a1, a2) = (signed_event(b), signed_event(b));
     assert_eq!(a1["id"], a2["id"]);
     assert!(a1["id"].as_str().expect("id").starts_with("everifin-"));
-    assert_eq!(a1["data"]["status"], "unknown");
+    assert_eq!(a1["data"]["status"], "pending");
+}
+
+/// Order hooks carry the order statuses of the Paygate payment-flow docs (UNPAID,
+/// PARTIALLY_PAID, PAID), not the payment ones.
+#[test]
+fn order_hooks_map_order_statuses() {
+    for (status, expect) in [
+        ("UNPAID", "pending"),
+        ("PARTIALLY_PAID", "pending"),
+        ("PAID", "succeeded"),
+        ("BOOKED", "unknown"),
+    ] {
+        let e = signed_event(&format!(
+            r#"{{"eventId":"o-{status}","eventType":"order.statusChange","eventTimestamp":"2024-05-07T14:49:55Z","data":{{"orderId":"o-2","status":"{status}"}}}}"#
+        ));
+        assert_eq!(e["type"], format!("payment.{expect}"), "{status}");
+    }
+}
+
+/// `payment.statusCheck` asks for an answer only the origin has: refused with a code and
+/// a message saying what to change in Everifin, after the signature verified.
+#[test]
+fn status_check_is_refused_with_a_documented_code() {
+    let b = br#"{"eventId":"c-1","eventType":"payment.statusCheck","eventTimestamp":"2024-05-07T14:49:55Z","data":{"paymentId":"p-9"}}"#;
+    let gw = gateway("everifin", &["abcd"], "");
+    let value = format!("ts={TS};v0={}", hmac_hex("abcd", TS, b));
+    let d = run(&gw, &post(HEADER, &value, b, NOW));
+    assert_eq!(outcome(&d), "unsupported_payload");
+    let reply = d.reply();
+    assert_eq!(reply.status, 400);
+    assert!(reply.body.contains("Hooks"), "{}", reply.body);
+    // Unsigned, it is a signature failure like any other request.
+    let bad = format!("ts={TS};v0={}", hmac_hex("wrong", TS, b));
+    assert_eq!(
+        outcome(&run(&gw, &post(HEADER, &bad, b, NOW))),
+        "signature_mismatch"
+    );
 }
 
 #[test]

@@ -480,13 +480,15 @@ fn statuses_through_the_gateway() {
     for (status, op, want) in [
         ("AUTHORISED", "DEBIT", "payment.succeeded"),
         ("CAPTURED", "DEBIT", "payment.succeeded"),
-        ("ACCEPTED", "VERIFICATION", "payment.succeeded"),
+        // A VERIFICATION transaction that "will never be captured" (vads_trans_status docs).
+        ("ACCEPTED", "VERIFICATION", "payment.verified"),
         ("AUTHORISED_TO_VALIDATE", "DEBIT", "payment.authorized"),
         ("WAITING_AUTHORISATION", "DEBIT", "payment.pending"),
         ("UNDER_VERIFICATION", "DEBIT", "payment.pending"),
         ("REFUSED", "DEBIT", "payment.failed"),
         ("EXPIRED", "DEBIT", "payment.failed"),
-        ("CAPTURE_FAILED", "DEBIT", "payment.failed"),
+        // Lyra's form SDK counts it as accepted: "capture will be redone".
+        ("CAPTURE_FAILED", "DEBIT", "payment.pending"),
         ("CANCELLED", "DEBIT", "payment.cancelled"),
         ("ABANDONED", "DEBIT", "payment.cancelled"),
         ("CAPTURED", "CREDIT", "payment.refunded"),

@@ -339,12 +339,20 @@ fn statuses_through_the_gateway() {
         ),
         ("UNPAID", "UNPAID", "REFUSED", "DEBIT", "payment.failed"),
         ("UNPAID", "UNPAID", "EXPIRED", "DEBIT", "payment.failed"),
+        // Lyra's form SDK counts it as accepted: "capture will be redone".
         (
             "UNPAID",
             "UNPAID",
             "CAPTURE_FAILED",
             "DEBIT",
-            "payment.failed",
+            "payment.pending",
+        ),
+        (
+            "PAID",
+            "PAID",
+            "ACCEPTED",
+            "VERIFICATION",
+            "payment.verified",
         ),
         (
             "UNPAID",

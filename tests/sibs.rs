@@ -188,9 +188,9 @@ fn bad_requests_each_with_its_code() {
             400,
         ),
         (
-            "JSON content type",
+            "XML content type",
             Request::new("POST", "/h", NOW)
-                .header("Content-Type", "application/json")
+                .header("Content-Type", "application/xml")
                 .header("X-Initialization-Vector", PUB_IV)
                 .header("X-Authentication-Tag", PUB_TAG)
                 .body(body.clone()),
@@ -222,6 +222,9 @@ fn tolerated_body_forms() {
         (Some("text/plain; charset=utf-8"), format!("{body}\n")),
         (Some("text/plain"), wrapped),
         (Some("application/octet-stream"), body.clone()),
+        // SIBS's newer technical docs: the notification's Content-Type is application/json
+        // (the body is base64 all the same).
+        (Some("application/json"), body.clone()),
         (None, body.clone()),
     ] {
         let mut req = Request::new("POST", "/h", NOW)
@@ -302,7 +305,9 @@ fn statuses_through_the_gateway() {
         ("CNCL", "Success", "payment.cancelled"),
         ("PURS", "Declined", "payment.failed"),
         ("PURS", "Error", "payment.failed"),
-        ("PURS", "Timeout", "payment.failed"),
+        // "possible communication error": the payment may have gone through.
+        ("PURS", "Timeout", "payment.pending"),
+        ("PURS", "Expired", "payment.failed"),
         ("PURS", "Pending", "payment.pending"),
         ("PURS", "InProcessing", "payment.pending"),
         ("PURS", "Partial", "payment.pending"),
@@ -315,5 +320,56 @@ fn statuses_through_the_gateway() {
         let e = cloud_event(&run(&gw, &req));
         assert_eq!(e["type"], want, "{ty}/{st}");
         assert_eq!(e["data"]["provider_event_type"], format!("{ty}/{st}"));
+    }
+}
+
+/// A Multibanco reference notification says `Success` when the reference is issued too:
+/// only `paymentReference.status` `PAID` is money (as production integrations check).
+#[test]
+fn multibanco_reference_paid_only_when_its_status_says_so() {
+    let gw = gateway("sibs", &[PUB_KEY], "");
+    for (reference, want) in [
+        (
+            r#","paymentReference":{"status":"UNPAID","reference":"123 456 789"}"#,
+            "payment.pending",
+        ),
+        (
+            r#","paymentReference":{"status":"PAID","reference":"123 456 789"}"#,
+            "payment.succeeded",
+        ),
+        ("", "payment.succeeded"),
+    ] {
+        let p = format!(
+            r#"{{"paymentType":"PREF","paymentStatus":"Success","paymentMethod":"REFERENCE","notificationID":"n-pref","amount":{{"value":16.2,"currency":"EUR"}}{reference}}}"#
+        );
+        let req = signed_post(sign(&gw, p.as_bytes(), 0, [7; 12]), NOW);
+        let e = cloud_event(&run(&gw, &req));
+        assert_eq!(e["type"], want, "{reference}");
+        assert_eq!(e["data"]["amount_minor"], 1620);
+    }
+}
+
+/// `amount.value` is a decimal in major units: exact per exponent class.
+#[test]
+fn decimal_amounts_per_exponent_class() {
+    let gw = gateway("sibs", &[PUB_KEY], "");
+    for (value, currency, minor) in [
+        ("2.0", "EUR", Some(200)),
+        (r#""16.20""#, "EUR", Some(1620)),
+        ("1000", "XOF", Some(1000)),
+        ("500", "JPY", Some(500)),
+        ("1.234", "KWD", Some(1234)),
+        ("1.005", "EUR", None),
+    ] {
+        let p = format!(
+            r#"{{"paymentType":"PURS","paymentStatus":"Success","notificationID":"n-a","amount":{{"value":{value},"currency":"{currency}"}}}}"#
+        );
+        let req = signed_post(sign(&gw, p.as_bytes(), 0, [7; 12]), NOW);
+        let e = cloud_event(&run(&gw, &req));
+        assert_eq!(
+            e["data"]["amount_minor"].as_i64(),
+            minor,
+            "{value} {currency}"
+        );
     }
 }

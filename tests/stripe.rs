@@ -103,7 +103,7 @@ fn event_types_map_to_the_vocabulary() {
         ),
         (
             "charge.succeeded",
-            r#"{"id":"ch_1","object":"charge","amount":700,"currency":"gbp","payment_intent":"pi_1","payment_method_details":{"type":"card"},"status":"succeeded"}"#,
+            r#"{"id":"ch_1","object":"charge","amount":700,"currency":"gbp","payment_intent":"pi_1","payment_method_details":{"type":"card"},"status":"succeeded","captured":true}"#,
             "succeeded",
             Some(700),
         ),
@@ -275,6 +275,87 @@ fn sign_then_verify_round_trip() {
     let e = sign_round_trip("stripe", SECRET, PI_SUCCEEDED.as_bytes(), 1_700_000_000);
     assert_eq!(e["id"], "evt_3OKx2bLkdIwHu7ix0Zj2tVQp");
     assert_eq!(e["data"]["amount_minor"], 2000);
+}
+
+/// Stripe's amount representation against ISO 4217 minor units, one case per exponent
+/// class and for each currency where they differ (docs.stripe.com/currencies, special cases;
+/// Stripe support "Deprecation of fractional ISK charges and refunds").
+#[test]
+fn amounts_are_iso_4217_minor_units() {
+    for (currency, stripe_amount, minor) in [
+        ("eur", 1999, Some(1999)), // two decimals, both
+        ("jpy", 500, Some(500)),   // zero-decimal, both
+        ("xof", 15000, Some(15000)),
+        ("kwd", 5120, Some(5120)), // three decimals, both
+        ("isk", 100, Some(1)),     // "an ISK amount of 100 ... represent[s] 1 krona"
+        ("isk", 500, Some(5)),
+        ("isk", 4010, None), // fractional krona: not expressible in ISO 4217 ISK
+        ("mga", 500, Some(50000)), // zero-decimal at Stripe, two decimals in ISO 4217
+        ("huf", 1000, Some(1000)),
+    ] {
+        let object = format!(
+            r#"{{"id":"pi_1","object":"payment_intent","amount":{stripe_amount},"amount_received":{stripe_amount},"currency":"{currency}","status":"succeeded"}}"#
+        );
+        let e = signed_event(&wrap("payment_intent.succeeded", &object));
+        assert_eq!(
+            e["data"]["amount_minor"].as_i64(),
+            minor,
+            "{currency} {stripe_amount}"
+        );
+        assert_eq!(e["data"]["currency"], currency.to_ascii_uppercase());
+    }
+}
+
+/// Outcomes that depend on the object: an uncaptured charge is an authorization, a dispute
+/// won leaves the money with the merchant, a saved card is a verification.
+#[test]
+fn object_state_decides_where_the_type_does_not() {
+    let charge = |captured: bool| {
+        format!(
+            r#"{{"id":"ch_1","object":"charge","amount":700,"currency":"gbp","payment_intent":"pi_1","status":"succeeded","captured":{captured}}}"#
+        )
+    };
+    let e = signed_event(&wrap("charge.succeeded", &charge(false)));
+    assert_eq!(e["type"], "payment.authorized");
+    let e = signed_event(&wrap("charge.succeeded", &charge(true)));
+    assert_eq!(e["type"], "payment.succeeded");
+    let dispute = |status: &str| {
+        format!(
+            r#"{{"id":"dp_1","object":"dispute","amount":700,"currency":"gbp","payment_intent":"pi_1","status":"{status}"}}"#
+        )
+    };
+    assert_eq!(
+        signed_event(&wrap("charge.dispute.closed", &dispute("won")))["type"],
+        "payment.succeeded"
+    );
+    assert_eq!(
+        signed_event(&wrap("charge.dispute.closed", &dispute("lost")))["type"],
+        "payment.chargeback"
+    );
+    assert_eq!(
+        signed_event(&wrap("charge.dispute.funds_reinstated", &dispute("won")))["type"],
+        "payment.succeeded"
+    );
+    let e = signed_event(&wrap(
+        "setup_intent.succeeded",
+        r#"{"id":"seti_1","object":"setup_intent","status":"succeeded"}"#,
+    ));
+    assert_eq!(e["type"], "payment.verified");
+    assert_eq!(e["schemaversion"], 2);
+}
+
+/// Payouts (Stripe paying the balance to the merchant's bank) are `payout.<status>`.
+#[test]
+fn payouts_are_payouts() {
+    let object = r#"{"id":"po_1","object":"payout","amount":500,"currency":"isk","status":"paid"}"#;
+    let e = signed_event(&wrap("payout.paid", object));
+    assert_eq!(e["type"], "payout.succeeded");
+    assert_eq!(e["data"]["payment_id"], "po_1");
+    assert_eq!(e["data"]["amount_minor"], 5);
+    assert_eq!(
+        signed_event(&wrap("payout.failed", object))["type"],
+        "payout.failed"
+    );
 }
 
 /// Stripe signs `livemode` into every event: `data.livemode`, and `live_only` refuses test.

@@ -209,3 +209,114 @@ fn sign_then_verify_round_trip() {
     req.headers = signed.headers;
     assert_eq!(outcome(&run(&gw, &req)), "accepted");
 }
+
+/// A signed Worldline event through the gateway.
+fn worldline_event(body: serde_json::Value) -> serde_json::Value {
+    normalized(
+        "worldline",
+        &["dummy-key-id:hello+world"],
+        "",
+        &body.to_string(),
+        1_700_000_000,
+    )
+}
+
+/// The issue-14 corrections, each against what Worldline documents (sources in the
+/// module's status tables and the README).
+#[test]
+fn documented_meanings() {
+    let pay = |kind: &str, status: &str| {
+        worldline_event(
+            serde_json::json!({"apiVersion": "v1", "id": "e1", "type": kind,
+            "payment": {"id": "p1", "status": status,
+                "paymentOutput": {"amountOfMoney": {"amount": 1000, "currencyCode": "EUR"}}}}),
+        )
+    };
+    // "requested an authorization against an asynchronous system and is awaiting its response"
+    let e = pay("payment.authorization_requested", "AUTHORIZATION_REQUESTED");
+    assert_eq!(e["type"], "payment.pending");
+    assert_eq!(
+        pay("payment.status_changed", "AUTHORIZATION_REQUESTED")["data"]["status"],
+        "pending"
+    );
+    // Reversed: the money is taken back.
+    assert_eq!(
+        pay("payment.reversed", "REVERSED")["type"],
+        "payment.chargeback"
+    );
+    assert_eq!(
+        pay("payment.status_changed", "REVERSED")["data"]["status"],
+        "chargeback"
+    );
+    // Waiting for the merchant's approval, like PENDING_CAPTURE: authorized.
+    assert_eq!(
+        pay("payment.pending_approval", "PENDING_APPROVAL")["type"],
+        "payment.authorized"
+    );
+    assert_eq!(
+        pay("payment.status_changed", "PENDING_APPROVAL")["data"]["status"],
+        "authorized"
+    );
+    // Queued for capture by Worldline: nothing left for the merchant.
+    assert_eq!(
+        pay("payment.capture_requested", "CAPTURE_REQUESTED")["type"],
+        "payment.succeeded"
+    );
+    // A refund requested on a captured payment does not make it pending again.
+    assert_eq!(
+        pay("payment.refund_requested", "REFUND_REQUESTED")["data"]["status"],
+        "succeeded"
+    );
+    // A card check without money.
+    assert_eq!(
+        pay("payment.account_verified", "ACCOUNT_VERIFIED")["type"],
+        "payment.verified"
+    );
+    // Undocumented for payments: not a guess.
+    assert_eq!(
+        pay("payment.status_changed", "COMPLETED")["data"]["status"],
+        "unknown"
+    );
+    assert_eq!(e["schemaversion"], 2);
+}
+
+#[test]
+fn payouts_are_payouts_with_their_amount() {
+    let e = worldline_event(serde_json::json!({"apiVersion": "v1", "id": "e2",
+        "type": "payout.account_credited",
+        "payout": {"id": "po1", "status": "ACCOUNT_CREDITED",
+            "payoutOutput": {"amountOfMoney": {"amount": 2500, "currencyCode": "EUR"},
+                "references": {"merchantReference": "m-7"}}}}));
+    assert_eq!(e["type"], "payout.succeeded");
+    assert_eq!(e["data"]["status"], "succeeded");
+    assert_eq!(e["data"]["payment_id"], "po1");
+    assert_eq!(e["data"]["amount_minor"], 2500);
+    assert_eq!(e["data"]["currency"], "EUR");
+    assert_eq!(e["data"]["merchant_reference"], "m-7");
+    let e = worldline_event(serde_json::json!({"apiVersion": "v1", "id": "e3",
+        "type": "payout.rejected", "payout": {"id": "po2", "status": "REJECTED"}}));
+    assert_eq!(e["type"], "payout.failed");
+}
+
+#[test]
+fn payment_links_carry_their_ids_and_amount() {
+    let link = |status: &str, payment: Option<&str>| {
+        let mut l = serde_json::json!({"paymentLinkId": "pl-1", "status": status,
+            "paymentLinkOrder": {"merchantReference": "order-9",
+                "amount": {"amount": 4200, "currencyCode": "EUR"}}});
+        if let Some(p) = payment {
+            l["paymentId"] = p.into();
+        }
+        worldline_event(serde_json::json!({"apiVersion": "v1", "id": "e4",
+            "type": format!("paymentlink.{}", status.to_ascii_lowercase()), "paymentLink": l}))
+    };
+    let e = link("CREATED", None);
+    assert_eq!(e["type"], "payment.pending");
+    assert_eq!(e["data"]["payment_id"], "pl-1");
+    assert_eq!(e["data"]["amount_minor"], 4200);
+    assert_eq!(e["data"]["merchant_reference"], "order-9");
+    let e = link("PAID", Some("3136405348_0"));
+    assert_eq!(e["type"], "payment.succeeded");
+    assert_eq!(e["data"]["payment_id"], "3136405348_0");
+    assert_eq!(link("EXPIRED", None)["data"]["status"], "failed");
+}

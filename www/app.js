@@ -1,6 +1,10 @@
 // The payload tester: forms in, the core's JSON answers out. No network: the only fetch is
 // the wasm itself, by pkg/edgehook.js, from this site.
 import init, * as core from './pkg/edgehook.js';
+// The signer is a second wasm module, fetched the first time the Sign tab opens: a page that
+// only verifies and explains never downloads it.
+let signer;
+const loadSigner = () => (signer ??= import('./pkg/edgehook_signer.js').then(async (m) => { await m.default(); return m; }));
 import { EXAMPLES, PROVIDERS, demoPath } from './examples.js';
 import { renderExplanation, renderSigned, errorBox, el } from './render.js';
 
@@ -165,6 +169,7 @@ function wireTabs() {
   for (const t of TABS) {
     const tab = $(`tab-${t}`);
     tab.addEventListener('click', () => selectTab(t));
+    if (t === 'sign') tab.addEventListener('click', () => loadSigner().catch(() => { signer = undefined; }), { once: true });
     tab.addEventListener('keydown', (e) => {
       const i = TABS.indexOf(t);
       const to = { ArrowRight: (i + 1) % TABS.length, ArrowLeft: (i + TABS.length - 1) % TABS.length, Home: 0, End: TABS.length - 1 }[e.key];
@@ -318,7 +323,7 @@ function fillSign(p) {
   $('s-path').value = demoPath(p);
 }
 
-function runSign() {
+async function runSign() {
   const box = $('sign-result');
   let input;
   try {
@@ -335,8 +340,16 @@ function runSign() {
   input.now_s = Math.floor(Date.now() / 1000);
   input.nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)));
   const signedWith = { ...input };
+  let sign;
+  try {
+    ({ sign } = await loadSigner());
+  } catch (e) {
+    signer = undefined;
+    box.replaceChildren(errorBox({ code: 'signer_not_loaded', message: `The signer module did not load: ${e}. Build it with scripts/build-www.sh.` }));
+    return;
+  }
   queueMicrotask(() => reveal(box));
-  renderSigned(safe(() => core.sign(input)), box, {
+  renderSigned(safe(() => sign(input)), box, {
     onVerify: (r) => verifySigned(r, signedWith),
     onCopy: async (text, status) => {
       try { await navigator.clipboard.writeText(text); status.textContent = 'Copied.'; } catch {

@@ -1,6 +1,6 @@
 // Built-in examples for the payload tester: one per provider, each a published (or, where
-// the provider publishes none, a computed and labelled) vector from tests/vectors/ and
-// shared/protocols.md. Bodies are the vectors' exact bytes: never reformat them.
+// the provider publishes none, a computed and labelled) vector from tests/vectors/, each
+// naming its primary source. Bodies are the vectors' exact bytes: never reformat them.
 //
 // Fields: label, origin ('published' | 'computed'), source, secrets (one per line),
 // hmac_secrets, options (extra route fields), request {method, headers, body}, now
@@ -71,7 +71,7 @@ export const EXAMPLES = {
   worldline: {
     label: 'Worldline',
     origin: 'published',
-    source: 'Worldline Direct SDK tests (sdk-java webhooks), protocols.md §1',
+    source: 'Worldline Direct SDK tests: wl-online-payments-direct/sdk-java src/test/java/com/onlinepayments/webhooks/SignatureValidatorTest.java and WebhooksHelperTest.java',
     secrets: 'dummy-key-id:hello+world',
     request: {
       method: 'POST',
@@ -86,7 +86,7 @@ export const EXAMPLES = {
   sibs: {
     label: 'SIBS',
     origin: 'published',
-    source: 'SIBS Gateway docs, webhook decryption samples, protocols.md §2',
+    source: 'SIBS Gateway docs, "Webhooks: examples" decryption samples (https://www.docs.pay.sibs.com/portugal/sibs-gateway/notifications/webhooks/examples)',
     secrets: "6fNDiYU0T0/evFpmfycNai/AqF24i+rT0OmuVw0/sGQ=",
     request: {
       method: 'POST',
@@ -103,7 +103,7 @@ export const EXAMPLES = {
   'lyra-rest': {
     label: 'Lyra REST',
     origin: 'published',
-    source: 'lyra/rest-php-examples SDK test (ClientTest.php): password + kr-answer + kr-hash, protocols.md §4',
+    source: 'Lyra REST SDK test: lyra/rest-php-examples rest-php-sdk/Tests/ClientTest.php (password + kr-answer + kr-hash)',
     secrets: 'testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M',
     hmac_secrets: '38453613e7f44dc58732bad3dca2bca3',
     request: {
@@ -115,20 +115,20 @@ export const EXAMPLES = {
   },
   'lyra-form': {
     label: 'Lyra form',
-    origin: 'published',
-    source: 'Lyra form API docs, "computing the signature" example, protocols.md §4',
+    origin: 'computed',
+    source: 'Computed (Python hmac over the UTF-8 values, re-checked with node:crypto): an IPN signed as the Lyra docs\' "Computing the IPN signature" describe (https://docs.lyra.com/en-EN/collect/form-payment/standard-payment/computing-the-ipn-signature.html); the docs\' own example is a payment-form request, which verifies but lacks the IPN fields (vads_trans_uuid, vads_trans_status) the event is built on',
     secrets: 'TEST:1122334455667788',
     request: {
       method: 'POST',
       headers: [['Content-Type', 'application/x-www-form-urlencoded']],
-      body: "vads_action_mode=INTERACTIVE&vads_amount=5124&vads_ctx_mode=TEST&vads_currency=978&vads_page_action=PAYMENT&vads_payment_config=SINGLE&vads_site_id=12345678&vads_trans_date=20170129130025&vads_trans_id=123456&vads_version=V2&signature=ycA5Do5tNvsnKdc%2FeP1bj2xa19z9q3iWPy9%2FrpesfS0%3D",
+      body: "vads_action_mode=INTERACTIVE&vads_amount=4525&vads_auth_result=00&vads_card_brand=CB&vads_card_number=497010XXXXXX0055&vads_ctx_mode=TEST&vads_currency=978&vads_cust_email=zoe%40example.com&vads_cust_name=Zo%C3%AB+%C3%85ngstr%C3%B6m&vads_effective_creation_date=20240305101530&vads_operation_type=DEBIT&vads_order_id=CMD-2024-0042&vads_page_action=PAYMENT&vads_payment_config=SINGLE&vads_result=00&vads_site_id=12345678&vads_trans_date=20240305101512&vads_trans_id=370015&vads_trans_status=AUTHORISED&vads_trans_uuid=9a1b2c3d4e5f60718293a4b5c6d7e8f9&vads_url_check_src=PAY&vads_version=V2&signature=HV0ky156I13ZzkTq8ioGLEXxSmIHFaZ9lfhdYDxLgQs%3D",
     },
-    payload: "vads_action_mode=INTERACTIVE&vads_amount=5124&vads_ctx_mode=TEST&vads_currency=978&vads_page_action=PAYMENT&vads_payment_config=SINGLE&vads_site_id=12345678&vads_trans_date=20170129130025&vads_trans_id=123456&vads_version=V2",
+    payload: "vads_action_mode=INTERACTIVE&vads_amount=4525&vads_auth_result=00&vads_card_brand=CB&vads_card_number=497010XXXXXX0055&vads_ctx_mode=TEST&vads_currency=978&vads_cust_email=zoe%40example.com&vads_cust_name=Zo%C3%AB+%C3%85ngstr%C3%B6m&vads_effective_creation_date=20240305101530&vads_operation_type=DEBIT&vads_order_id=CMD-2024-0042&vads_page_action=PAYMENT&vads_payment_config=SINGLE&vads_result=00&vads_site_id=12345678&vads_trans_date=20240305101512&vads_trans_id=370015&vads_trans_status=AUTHORISED&vads_trans_uuid=9a1b2c3d4e5f60718293a4b5c6d7e8f9&vads_url_check_src=PAY&vads_version=V2",
   },
   everifin: {
     label: 'Everifin',
     origin: 'published',
-    source: 'Everifin Paygate docs, "Webhooks Security" example, protocols.md §3',
+    source: 'Everifin Paygate docs, "Webhooks Security" example (https://everifin.atlassian.net/wiki/spaces/EPAD/pages/2740125725)',
     secrets: 'abcd',
     request: {
       method: 'POST',
@@ -143,7 +143,7 @@ export const EXAMPLES = {
   fedapay: {
     label: 'FedaPay',
     origin: 'computed',
-    source: 'Computed (Python hmac, cross-checked with node:crypto): FedaPay publishes no fixed vector; protocols.md §5',
+    source: 'Computed (Python hmac, cross-checked with node:crypto): FedaPay publishes no fixed vector; scheme from fedapay/fedapay-php lib/WebhookSignature.php',
     secrets: 'whsec_test_secret',
     request: {
       method: 'POST',
@@ -158,7 +158,7 @@ export const EXAMPLES = {
   stripe: {
     label: 'Stripe',
     origin: 'computed',
-    source: 'Computed (Python hmac, cross-checked with stripe-node generateTestHeaderString): protocols.md §7',
+    source: 'Computed (Python hmac, cross-checked with stripe-node src/Webhooks.ts generateTestHeaderString): Stripe publishes no fixed vector',
     secrets: 'whsec_test_secret',
     request: {
       method: 'POST',
@@ -173,7 +173,7 @@ export const EXAMPLES = {
   'standard-webhooks': {
     label: 'Standard Webhooks',
     origin: 'published',
-    source: 'standard-webhooks library tests (JavaScript/Python sign vector), protocols.md §6',
+    source: 'Standard Webhooks library tests: standard-webhooks/standard-webhooks libraries/javascript/src/webhook.test.ts and libraries/python/tests/test_webhooks.py (sign vector)',
     secrets: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
     request: {
       method: 'POST',
@@ -190,7 +190,7 @@ export const EXAMPLES = {
   'generic-hmac': {
     label: 'Generic HMAC (GitHub)',
     origin: 'published',
-    source: 'GitHub docs, "Validating webhook deliveries" test values',
+    source: 'GitHub docs, "Validating webhook deliveries" test values (https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries)',
     secrets: "It's a Secret to Everybody",
     // The npm start demo route's scheme (wrangler.toml /hooks/generic): GitHub's headers.
     options: { scheme: { header: 'X-Hub-Signature-256', prefix: 'sha256=', id_header: 'X-GitHub-Delivery', event_header: 'X-GitHub-Event' } },

@@ -10,9 +10,11 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
-use crate::event::{normalize_time, Draft, PaymentData, Status};
+use crate::error::Rejection;
+use crate::event::{normalize_time, Draft, PaymentData, Status, Subject};
 use crate::money::json_to_minor;
 use crate::providers::stamped::{self, Scheme};
+use crate::providers::tables::{lookup, status_table};
 use crate::providers::{str_at, Provider};
 use crate::verify::stamped::{Clock, Layout};
 
@@ -40,7 +42,7 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
 
 /// The id is the event's when the body has one (webhook bodies often do not: the payload's
 /// stable hash stands in). The time is the event's, else the transaction's latest.
-fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
+fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
     let name = str_at(v, "/name").or_else(|| str_at(v, "/type"));
     let entity_status = str_at(v, "/entity/status");
     let status = map_status(
@@ -64,7 +66,7 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
     ]
     .iter()
     .find_map(|p| str_at(v, p).and_then(|t| normalize_time(&t)));
-    Draft {
+    Ok(Draft {
         id: str_at(v, "/id"),
         time,
         data: PaymentData {
@@ -81,31 +83,62 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
             provider_event_type: name,
             raw,
         },
-    }
+        subject: Subject::Payment,
+    })
 }
 
-/// The event name decides where it is specific; `transaction.updated`, transaction events we
-/// do not know and nameless bodies fall back to the transaction's status. Other objects
-/// (`customer.*`) are `unknown`.
+/// The event name decides where it names the outcome; `transaction.updated`, other
+/// transaction events and nameless bodies fall back to the transaction's status. Other
+/// objects (`customer.*`) are `unknown`.
 fn map_status(name: &str, entity_status: &str) -> Status {
-    match name {
-        "transaction.approved" | "transaction.transferred" => Status::Succeeded,
-        "transaction.declined" => Status::Failed,
-        "transaction.canceled" => Status::Cancelled,
-        "transaction.created" => Status::Pending,
-        "transaction.refunded" => Status::Refunded,
-        n if n.is_empty() || n.starts_with("transaction.") => match entity_status {
-            "approved" | "transferred" => Status::Succeeded,
-            "declined" | "expired" => Status::Failed,
-            "canceled" | "cancelled" => Status::Cancelled,
-            "created" | "pending" => Status::Pending,
-            "refunded" | "approved_partially_refunded" | "transferred_partially_refunded" => {
-                Status::Refunded
-            }
-            _ => Status::Unknown,
-        },
-        _ => Status::Unknown,
+    if let Some(s) = lookup(EVENTS, name) {
+        return s;
     }
+    if name.is_empty() || name.starts_with("transaction.") {
+        return lookup(TRANSACTION_STATUSES, entity_status).unwrap_or(Status::Unknown);
+    }
+    Status::Unknown
+}
+
+status_table! {
+    /// Transaction events whose name says the outcome.
+    EVENTS, readme: "fedapay.name", column: "FedaPay event `name`",
+    [
+        ("transaction.created", Pending, EVENTS_PAGE),
+        ("transaction.approved", Succeeded, EVENTS_PAGE),
+        ("transaction.transferred", Succeeded, EVENTS_PAGE),
+        ("transaction.declined", Failed, EVENTS_PAGE),
+        ("transaction.canceled", Cancelled, EVENTS_PAGE),
+    ]
+}
+
+status_table! {
+    /// `entity.status` of a transaction. A partly refunded transaction was paid, then
+    /// some of it went back: the event is about the refund.
+    TRANSACTION_STATUSES, readme: "fedapay.status", column: "FedaPay `entity.status`",
+    [
+        ("pending", Pending, SDK_TRANSACTION),
+        ("approved", Succeeded, SDK_TRANSACTION),
+        ("transferred", Succeeded, SDK_TRANSACTION),
+        ("declined", Failed, EVENTS_PAGE),
+        ("canceled", Cancelled, EVENTS_PAGE),
+        ("refunded", Refunded, SDK_TRANSACTION),
+        ("approved_partially_refunded", Refunded, SDK_TRANSACTION),
+        ("transferred_partially_refunded", Refunded, SDK_TRANSACTION),
+    ]
+}
+
+#[cfg(test)]
+mod src {
+    use crate::providers::tables::Source;
+    pub const EVENTS_PAGE: Source = Source {
+        title: "FedaPay docs: Events (the transaction lifecycle)",
+        url: "https://docs.fedapay.com/development/events",
+    };
+    pub const SDK_TRANSACTION: Source = Source {
+        title: "fedapay/fedapay-node src/Transaction.ts (PAID_STATUS, wasRefunded)",
+        url: "https://github.com/fedapay/fedapay-node/blob/master/src/Transaction.ts",
+    };
 }
 
 #[cfg(test)]
@@ -132,8 +165,55 @@ mod tests {
             map_status("transaction.updated", "approved_partially_refunded"),
             Status::Refunded
         );
+        assert_eq!(
+            map_status("transaction.refunded", "refunded"),
+            Status::Refunded
+        );
         assert_eq!(map_status("customer.created", "approved"), Status::Unknown);
         assert_eq!(map_status("", ""), Status::Unknown);
         assert_eq!(map_status("", "approved"), Status::Succeeded);
+        assert_eq!(
+            map_status("transaction.updated", "somethingelse"),
+            Status::Unknown
+        );
+    }
+
+    #[test]
+    fn every_row_through_normalize() {
+        let run = |v: serde_json::Value| {
+            normalize(&v, crate::event::raw_json("{}"))
+                .expect("ok")
+                .data
+                .status
+        };
+        for (name, status) in EVENTS {
+            assert_eq!(
+                run(serde_json::json!({"name": name, "entity": {}})),
+                *status,
+                "{name}"
+            );
+        }
+        for (value, status) in TRANSACTION_STATUSES {
+            let v = serde_json::json!({"name": "transaction.updated", "entity": {"status": value}});
+            assert_eq!(run(v), *status, "{value}");
+        }
+    }
+
+    /// Major units, by the currency's ISO 4217 exponent: XOF/GNF have none.
+    #[test]
+    fn amounts_per_exponent_class() {
+        let minor = |amount: serde_json::Value, iso: &str| {
+            let v = serde_json::json!({"name": "transaction.approved",
+                "entity": {"amount": amount, "currency": {"iso": iso}}});
+            normalize(&v, crate::event::raw_json("{}"))
+                .expect("ok")
+                .data
+                .amount_minor
+        };
+        assert_eq!(minor(serde_json::json!(15000), "XOF"), Some(15000));
+        assert_eq!(minor(serde_json::json!(1000), "GNF"), Some(1000));
+        assert_eq!(minor(serde_json::json!(25), "EUR"), Some(2500));
+        assert_eq!(minor(serde_json::json!(2), "KWD"), Some(2000));
+        assert_eq!(minor(serde_json::json!(10.5), "XOF"), None);
     }
 }

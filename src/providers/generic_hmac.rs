@@ -19,8 +19,10 @@ use serde_json::{Map, Value};
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{raw_checked, raw_json, rfc3339_from_ms, stable_id, Draft, PaymentData};
-use crate::providers::standard_webhooks::{payment_data, rfc3339_at};
+use crate::event::{
+    raw_checked, raw_json, rfc3339_from_ms, stable_id, Draft, PaymentData, Subject,
+};
+use crate::providers::convention::{payment_data, rfc3339_at};
 use crate::providers::{ok_ack, str_at, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::header_params;
@@ -703,6 +705,7 @@ impl Provider for GenericHmac {
                     unverified: (!unverified.is_empty()).then_some(unverified),
                     ..payment_data(&v, kind, raw)
                 },
+                subject: Subject::Payment,
             },
             ack: ok_ack(&id),
         })

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{content_id, normalize_time, raw_from, Draft, PaymentData, Status};
+use crate::event::{content_id, normalize_time, raw_from, Draft, PaymentData, Subject};
 use crate::money::alpha_from_numeric;
 use crate::providers::form::{self, clip, single};
-use crate::providers::lyra_rest::trans_status;
+use crate::providers::lyra_statuses::map_status;
 use crate::providers::{Accepted, Auth, Check, Provider, Reply, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::{decode_b64, Algorithm, CryptoBackend, Encoding, MacCheck};
@@ -300,12 +300,12 @@ impl Provider for LyraForm {
         };
         let status_text = get("vads_trans_status");
         let operation = get("vads_operation_type");
-        let mut status = status_text.as_deref().map_or(Status::Unknown, trans_status);
-        if operation.as_deref() == Some("CREDIT")
-            && matches!(status, Status::Succeeded | Status::Authorized)
-        {
-            status = Status::Refunded;
-        }
+        let status = map_status(
+            None,
+            None,
+            status_text.as_deref(),
+            operation.as_deref() == Some("CREDIT"),
+        );
         let uuid = get("vads_trans_uuid").ok_or_else(|| {
             Rejection::MalformedBody("signed field vads_trans_uuid is empty".into())
         })?;
@@ -357,6 +357,7 @@ impl Provider for LyraForm {
                 provider_event_type,
                 raw: raw_from(&raw),
             },
+            subject: Subject::Payment,
         };
         Ok(Accepted {
             raw_forward: Some(form::rebuild(forward)),

@@ -11,8 +11,9 @@ use std::borrow::Cow;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{content_id, normalize_time, raw_checked, Draft, PaymentData, Status};
+use crate::event::{content_id, normalize_time, raw_checked, Draft, PaymentData, Subject};
 use crate::providers::form::{self, clip, single, single_index};
+use crate::providers::lyra_statuses::map_status;
 use crate::providers::{
     parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
 };
@@ -275,6 +276,7 @@ impl Provider for LyraRest {
                 provider_event_type,
                 raw: raw_checked(answer),
             },
+            subject: Subject::Payment,
         };
         // A raw forward carries the answer, its MAC and how to check it, re-encoded, and
         // nothing else the body held (`kr-answer-type` is not signed either).
@@ -305,120 +307,9 @@ fn int_at(v: &serde_json::Value, pointer: &str) -> Option<i64> {
     }
 }
 
-/// The transaction's detailed status is the most precise; the simplified transaction
-/// status, then the order status, only when it is absent or new to us. A CREDIT that went
-/// through is a refund.
-fn map_status(
-    order: Option<&str>,
-    transaction: Option<&str>,
-    detailed: Option<&str>,
-    credit: bool,
-) -> Status {
-    let simplified = |s: &str| match s {
-        "PAID" => Status::Succeeded,
-        "RUNNING" | "PARTIALLY_PAID" => Status::Pending,
-        "UNPAID" => Status::Failed,
-        "ABANDONED" => Status::Cancelled,
-        _ => Status::Unknown,
-    };
-    let status = [
-        detailed.map(trans_status),
-        transaction.map(simplified),
-        order.map(simplified),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|s| *s != Status::Unknown)
-    .unwrap_or(Status::Unknown);
-    match status {
-        Status::Succeeded | Status::Authorized if credit => Status::Refunded,
-        s => s,
-    }
-}
-
-/// Lyra's transaction status vocabulary, shared by the REST `detailedStatus` and the form
-/// API's `vads_trans_status`. AUTHORISED is "paid, captured automatically" in Lyra's own
-/// simplified status, so it is a success; only a transaction waiting for the merchant's
-/// validation is merely authorized.
-pub(crate) fn trans_status(s: &str) -> Status {
-    match s.trim() {
-        "CAPTURED" | "AUTHORISED" | "ACCEPTED" | "PARTIALLY_AUTHORISED" => Status::Succeeded,
-        "AUTHORISED_TO_VALIDATE" | "PRE_AUTHORISED" => Status::Authorized,
-        "WAITING_AUTHORISATION"
-        | "WAITING_AUTHORISATION_TO_VALIDATE"
-        | "UNDER_VERIFICATION"
-        | "INITIAL"
-        | "WAITING_FOR_PAYMENT"
-        | "PENDING"
-        | "SUSPENDED" => Status::Pending,
-        "REFUSED" | "ERROR" | "EXPIRED" | "CAPTURE_FAILED" => Status::Failed,
-        "CANCELLED" | "ABANDONED" | "NOT_CREATED" => Status::Cancelled,
-        _ => Status::Unknown,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn maps_statuses() {
-        let m = |o, t, d, c| map_status(Some(o), t, d, c);
-        assert_eq!(
-            m("PAID", Some("PAID"), Some("AUTHORISED"), false),
-            Status::Succeeded
-        );
-        assert_eq!(
-            m("PAID", Some("PAID"), Some("CAPTURED"), false),
-            Status::Succeeded
-        );
-        assert_eq!(
-            m(
-                "RUNNING",
-                Some("RUNNING"),
-                Some("AUTHORISED_TO_VALIDATE"),
-                false
-            ),
-            Status::Authorized
-        );
-        assert_eq!(
-            m(
-                "RUNNING",
-                Some("RUNNING"),
-                Some("WAITING_AUTHORISATION"),
-                false
-            ),
-            Status::Pending
-        );
-        assert_eq!(
-            m("UNPAID", Some("UNPAID"), Some("REFUSED"), false),
-            Status::Failed
-        );
-        assert_eq!(
-            m("UNPAID", Some("UNPAID"), Some("CANCELLED"), false),
-            Status::Cancelled
-        );
-        assert_eq!(
-            m("UNPAID", Some("UNPAID"), Some("EXPIRED"), false),
-            Status::Failed
-        );
-        assert_eq!(
-            m("PAID", Some("PAID"), Some("CAPTURED"), true),
-            Status::Refunded
-        );
-        assert_eq!(
-            m("PAID", Some("UNPAID"), Some("REFUSED"), true),
-            Status::Failed
-        );
-        // unknown detailed status: the simplified one decides
-        assert_eq!(
-            m("PAID", Some("PAID"), Some("NEW_THING"), false),
-            Status::Succeeded
-        );
-        assert_eq!(m("ABANDONED", None, None, false), Status::Cancelled);
-        assert_eq!(m("PARTIALLY_PAID", None, None, false), Status::Pending);
-        assert_eq!(map_status(None, None, None, false), Status::Unknown);
-    }
 
     #[test]
     fn answer_unescaped_only_when_needed() {

@@ -10,16 +10,19 @@ use crate::event::Draft;
 use crate::request::Request;
 use crate::verify::{CryptoBackend, DecryptCheck, MacCheck};
 
+pub mod convention;
 pub mod everifin;
 pub mod fedapay;
 pub mod form;
 pub mod generic_hmac;
 pub mod lyra_form;
 pub mod lyra_rest;
+pub mod lyra_statuses;
 pub mod sibs;
 pub mod stamped;
 pub mod standard_webhooks;
 pub mod stripe;
+pub mod tables;
 pub mod worldline;
 
 /// A response the gateway sends now (handshake, ack or rejection).
@@ -182,6 +185,11 @@ pub const REGISTRY: &[(&str, Factory)] = &[
     ("stripe", stripe::configure),
 ];
 
+/// The registry's names, in order: what a route's `provider` may say.
+pub fn names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|(n, _)| *n).collect()
+}
+
 /// Looks a provider up by its config name.
 pub fn factory(name: &str) -> Option<Factory> {
     REGISTRY.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
@@ -212,4 +220,18 @@ pub fn ok_ack(event_id: &str) -> Reply {
             serde_json::to_string(event_id).unwrap_or_else(|_| "null".into())
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The registry names the providers the config tests (and, through them, the shipped
+    /// JSON Schema) know.
+    #[test]
+    fn registry_matches_the_config_tests_and_schema() {
+        let mut registry = super::names();
+        let mut known = crate::config::tests::PROVIDERS.to_vec();
+        registry.sort_unstable();
+        known.sort_unstable();
+        assert_eq!(registry, known);
+    }
 }

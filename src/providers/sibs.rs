@@ -9,8 +9,9 @@
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status};
+use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status, Subject};
 use crate::money::json_to_minor;
+use crate::providers::tables::{status_table, Table};
 use crate::providers::{
     parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
 };
@@ -75,7 +76,9 @@ impl Provider for Sibs {
     }
 
     fn media_types(&self) -> &'static [&'static str] {
-        &["text/plain", "application/octet-stream"]
+        // SIBS's newer technical docs say `application/json` (the body is base64 either way);
+        // production integrations see `text/plain`.
+        &["text/plain", "application/octet-stream", "application/json"]
     }
 
     fn authenticate<'a>(&'a self, req: &'a Request) -> Result<Auth<'a>, Rejection> {
@@ -162,6 +165,7 @@ impl Provider for Sibs {
                 status: map_status(
                     payment_type.as_deref().unwrap_or(""),
                     payment_status.as_deref().unwrap_or(""),
+                    str_at(&v, "/paymentReference/status").as_deref(),
                 ),
                 amount_minor,
                 currency,
@@ -169,6 +173,7 @@ impl Provider for Sibs {
                 provider_event_type,
                 raw: raw_checked(std::str::from_utf8(payload).unwrap_or("null")),
             },
+            subject: Subject::Payment,
         };
         Ok(Accepted {
             raw_forward: None,
@@ -216,28 +221,87 @@ fn ack(status_code: &str, notification_id: &str) -> Reply {
     )
 }
 
+/// Case and spacing vary between SIBS doc versions (`InProcessing`, `IN PROCESSING`).
+fn fold(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn lookup_folded(table: Table, value: &str) -> Option<Status> {
+    let value = fold(value);
+    table
+        .iter()
+        .find(|(v, _)| fold(v) == value)
+        .map(|(_, s)| *s)
+}
+
 /// The outcome (`paymentStatus`) decides unless it is a success; a success means what the
-/// operation (`paymentType`) did. Case and spacing vary between doc versions
-/// (`InProcessing`, `IN PROCESSING`), so both are folded.
-fn map_status(payment_type: &str, payment_status: &str) -> Status {
-    let fold = |s: &str| -> String {
-        s.chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    };
-    match fold(payment_status).as_str() {
-        "success" => match fold(payment_type).as_str() {
-            "purs" | "capt" | "pref" => Status::Succeeded,
-            "auth" => Status::Authorized,
-            "rfnd" => Status::Refunded,
-            "cncl" => Status::Cancelled,
-            _ => Status::Unknown,
-        },
-        "pending" | "inprocessing" | "partial" => Status::Pending,
-        "declined" | "error" | "timeout" | "expired" => Status::Failed,
-        _ => Status::Unknown,
+/// operation (`paymentType`) did. A Multibanco reference (`PREF`) notification says
+/// `Success` when the reference was issued as well as when it was paid: only a
+/// `paymentReference.status` of `PAID` (or none, as before SIBS sent one) is money.
+fn map_status(payment_type: &str, payment_status: &str, reference: Option<&str>) -> Status {
+    if fold(payment_status) != "success" {
+        return lookup_folded(OUTCOMES, payment_status).unwrap_or(Status::Unknown);
     }
+    match lookup_folded(SUCCESSES, payment_type) {
+        Some(Status::Succeeded) if fold(payment_type) == "pref" => match reference {
+            None | Some("PAID") => Status::Succeeded,
+            Some(_) => Status::Pending,
+        },
+        Some(s) => s,
+        None => Status::Unknown,
+    }
+}
+
+status_table! {
+    /// `paymentStatus` other than `Success`. `Timeout` is a possible communication error
+    /// between SIBS and the issuer: the payment may have gone through, so it is not a failure.
+    OUTCOMES, readme: "sibs.outcome", column: "SIBS `paymentStatus`",
+    [
+        ("Pending", Pending, PAYMENT_STATUS),
+        ("InProcessing", Pending, PAYMENT_STATUS),
+        ("Partial", Pending, PAYMENT_STATUS),
+        ("Timeout", Pending, PAYMENT_STATUS),
+        ("Declined", Failed, PAYMENT_STATUS),
+        ("Error", Failed, PAYMENT_STATUS),
+        ("Expired", Failed, PAYMENT_STATUS),
+    ]
+}
+
+status_table! {
+    /// `paymentStatus` `Success`: by the operation, `paymentType`.
+    SUCCESSES, readme: "sibs.success", column: "`Success` with SIBS `paymentType`",
+    [
+        ("PURS", Succeeded, PAYMENT_TYPE),
+        ("CAPT", Succeeded, PAYMENT_TYPE),
+        ("PREF", Succeeded, REFERENCE),
+        ("AUTH", Authorized, PAYMENT_TYPE),
+        ("RFND", Refunded, PAYMENT_TYPE),
+        ("CNCL", Cancelled, ANNULMENT),
+    ]
+}
+
+#[cfg(test)]
+mod src {
+    use crate::providers::tables::Source;
+    pub const PAYMENT_STATUS: Source = Source {
+        title: "SIBS Gateway: Webhooks (notification paymentStatus)",
+        url: "https://docs.pay.sibs.com/portugal/sibs-gateway/notifications/webhooks",
+    };
+    pub const PAYMENT_TYPE: Source = Source {
+        title: "SIBS Gateway: Webhooks (notification paymentType)",
+        url: "https://docs.pay.sibs.com/portugal/sibs-gateway/notifications/webhooks",
+    };
+    pub const REFERENCE: Source = Source {
+        title: "qub-it/fenixedu-treasury-base SibsPayWebhookNotificationWrapper.java (paymentReference.status PAID)",
+        url: "https://github.com/qub-it/fenixedu-treasury-base/blob/master/src/main/java/org/fenixedu/treasury/services/payments/sibspay/model/SibsPayWebhookNotificationWrapper.java",
+    };
+    pub const ANNULMENT: Source = Source {
+        title: "qub-it/fenixedu-treasury-base SibsPayWebhookNotificationWrapper.java (annulments notified as Success)",
+        url: "https://github.com/qub-it/fenixedu-treasury-base/blob/master/src/main/java/org/fenixedu/treasury/services/payments/sibspay/model/SibsPayWebhookNotificationWrapper.java",
+    };
 }
 
 #[cfg(test)]
@@ -246,21 +310,60 @@ mod tests {
 
     #[test]
     fn maps_statuses() {
-        assert_eq!(map_status("PURS", "Success"), Status::Succeeded);
-        assert_eq!(map_status("CAPT", "Success"), Status::Succeeded);
-        assert_eq!(map_status("PREF", "Success"), Status::Succeeded);
-        assert_eq!(map_status("AUTH", "Success"), Status::Authorized);
-        assert_eq!(map_status("RFND", "Success"), Status::Refunded);
-        assert_eq!(map_status("CNCL", "Success"), Status::Cancelled);
-        assert_eq!(map_status("PURS", "Declined"), Status::Failed);
-        assert_eq!(map_status("RFND", "Error"), Status::Failed);
-        assert_eq!(map_status("PURS", "Timeout"), Status::Failed);
-        assert_eq!(map_status("PURS", "Pending"), Status::Pending);
-        assert_eq!(map_status("PURS", "InProcessing"), Status::Pending);
-        assert_eq!(map_status("PURS", "IN PROCESSING"), Status::Pending);
-        assert_eq!(map_status("PURS", "Partial"), Status::Pending);
-        assert_eq!(map_status("XXXX", "Success"), Status::Unknown);
-        assert_eq!(map_status("PURS", "Whatever"), Status::Unknown);
+        let m = |t, s| map_status(t, s, None);
+        assert_eq!(m("PURS", "Success"), Status::Succeeded);
+        assert_eq!(m("CAPT", "Success"), Status::Succeeded);
+        assert_eq!(m("PREF", "Success"), Status::Succeeded);
+        assert_eq!(m("AUTH", "Success"), Status::Authorized);
+        assert_eq!(m("RFND", "Success"), Status::Refunded);
+        assert_eq!(m("CNCL", "Success"), Status::Cancelled);
+        assert_eq!(m("PURS", "Declined"), Status::Failed);
+        assert_eq!(m("RFND", "Error"), Status::Failed);
+        assert_eq!(m("PURS", "Timeout"), Status::Pending);
+        assert_eq!(m("PURS", "Pending"), Status::Pending);
+        assert_eq!(m("PURS", "InProcessing"), Status::Pending);
+        assert_eq!(m("PURS", "IN PROCESSING"), Status::Pending);
+        assert_eq!(m("PURS", "Partial"), Status::Pending);
+        assert_eq!(m("XXXX", "Success"), Status::Unknown);
+        assert_eq!(m("PURS", "Whatever"), Status::Unknown);
+        // A reference issued, not paid.
+        assert_eq!(
+            map_status("PREF", "Success", Some("UNPAID")),
+            Status::Pending
+        );
+        assert_eq!(
+            map_status("PREF", "Success", Some("PAID")),
+            Status::Succeeded
+        );
+        assert_eq!(
+            map_status("PURS", "Success", Some("UNPAID")),
+            Status::Succeeded
+        );
+    }
+
+    /// Every row through `accept`, with the values where SIBS puts them.
+    #[test]
+    fn every_row_through_accept() {
+        let sibs = Sibs {
+            keys: vec![],
+            ack_status_code: "200",
+        };
+        let req = Request::new("POST", "/h", 0);
+        let run = |t: &str, s: &str| {
+            let body =
+                serde_json::json!({"notificationID": "n", "paymentType": t, "paymentStatus": s});
+            sibs.accept(body.to_string().as_bytes(), &req)
+                .expect("accepted")
+                .draft
+                .data
+                .status
+        };
+        for (value, status) in OUTCOMES {
+            assert_eq!(run("PURS", value), *status, "{value}");
+        }
+        for (value, status) in SUCCESSES {
+            assert_eq!(run(value, "Success"), *status, "{value}");
+        }
     }
 
     #[test]

@@ -34,8 +34,9 @@ pub struct Scheme {
     /// Prefixes of live and of test webhook secrets, where the provider labels them.
     pub livemode_prefixes: Option<(&'static str, &'static str)>,
     /// Maps the authenticated JSON object to the normalized fields; `raw` is the payload
-    /// verbatim. An id left `None` becomes the payload's stable hash.
-    pub normalize: fn(&Value, Box<RawValue>) -> Draft,
+    /// verbatim. An id left `None` becomes the payload's stable hash. An authentic event
+    /// the gateway cannot take on the provider's terms is refused here.
+    pub normalize: fn(&Value, Box<RawValue>) -> Result<Draft, Rejection>,
 }
 
 /// A configured route of a [`Scheme`]. `Debug` shows how many secrets, never them.
@@ -122,7 +123,7 @@ impl Provider for Stamped {
             return Err(Rejection::MalformedBody("expected a JSON object".into()));
         }
         let raw = raw_checked(std::str::from_utf8(payload).unwrap_or("null"));
-        let mut draft = (self.scheme.normalize)(&v, raw);
+        let mut draft = (self.scheme.normalize)(&v, raw)?;
         // Bodies without an id (FedaPay's often, Everifin's never per the docs) are still
         // authentic; the gateway gives them the same stable id, so retries dedup.
         let id = draft

@@ -12,8 +12,11 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
-use crate::event::{normalize_time, rfc3339_from_ms, Draft, PaymentData, Status};
+use crate::error::Rejection;
+use crate::event::{normalize_time, rfc3339_from_ms, Draft, PaymentData, Status, Subject};
+use crate::money::{exponent, rescale};
 use crate::providers::stamped::{self, Scheme};
+use crate::providers::tables::{lookup, status_table};
 use crate::providers::{str_at, Provider};
 use crate::verify::stamped::{Clock, Layout};
 
@@ -40,16 +43,11 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
     stamped::configure(&SCHEME, spec, secrets)
 }
 
-fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
+fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
     let kind = str_at(v, "/type");
     let null = Value::Null;
     let o = v.pointer("/data/object").unwrap_or(&null);
-    // Checkout sessions say whether money moved in `payment_status`; the others in `status`.
-    let state = str_at(o, "/payment_status").or_else(|| str_at(o, "/status"));
-    let status = map_status(
-        kind.as_deref().unwrap_or(""),
-        state.as_deref().unwrap_or(""),
-    );
+    let status = map_status(kind.as_deref().unwrap_or(""), o);
     let time = match v.get("created") {
         Some(Value::Number(n)) => n
             .as_i64()
@@ -59,7 +57,18 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
         Some(Value::String(s)) => normalize_time(s),
         _ => None,
     };
-    Draft {
+    // Stripe paying the balance out to the merchant's bank, not a customer's payment.
+    let subject = if kind.as_deref().is_some_and(|k| k.starts_with("payout.")) {
+        Subject::Payout
+    } else {
+        Subject::Payment
+    };
+    let currency = str_at(o, "/currency").map(|c| c.to_ascii_uppercase());
+    let amount_minor = match (amount(kind.as_deref().unwrap_or(""), o), &currency) {
+        (Some(a), Some(c)) => rescale(a, stripe_exponent(c), exponent(c)),
+        _ => None,
+    };
+    Ok(Draft {
         id: str_at(v, "/id"),
         time,
         data: PaymentData {
@@ -71,20 +80,34 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Draft {
             merchant_reference: str_at(o, "/metadata/order_id")
                 .or_else(|| str_at(o, "/client_reference_id")),
             status,
-            amount_minor: amount(kind.as_deref().unwrap_or(""), o),
-            currency: str_at(o, "/currency").map(|c| c.to_ascii_uppercase()),
+            amount_minor,
+            currency,
             method: str_at(o, "/payment_method_types/0")
                 .or_else(|| str_at(o, "/payment_method_details/type"))
                 .map(|m| m.to_ascii_lowercase()),
             provider_event_type: kind,
             raw,
         },
+        subject,
+    })
+}
+
+/// The decimals of Stripe's own amount for `currency`, which is not always ISO 4217's:
+/// Stripe's zero-decimal list includes MGA (ISO: 2 decimals), and ISK "remains a
+/// two-decimal currency in the Stripe API" (ISO: none). Everything else Stripe writes with
+/// two decimals except its three-decimal currencies, which match ISO 4217.
+fn stripe_exponent(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "JPY" | "KMF" | "KRW" | "MGA" | "PYG" | "RWF" | "UGX"
+        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "JOD" | "KWD" | "OMR" | "TND" => 3,
+        _ => 2,
     }
 }
 
-/// The amount the event is about, already in the currency's smallest unit: what was
-/// received for a succeeded PaymentIntent, the session or invoice total, what was refunded
-/// for `charge.refunded`, else the object's `amount`.
+/// The amount the event is about, in Stripe's representation: what was received for a
+/// succeeded PaymentIntent, the session or invoice total, what was refunded for
+/// `charge.refunded`, else the object's `amount`.
 fn amount(kind: &str, o: &Value) -> Option<i64> {
     let state = |f: &str| o.get(f).and_then(Value::as_str);
     let field = match (state("object").unwrap_or(""), kind) {
@@ -98,100 +121,290 @@ fn amount(kind: &str, o: &Value) -> Option<i64> {
     o.get(field).and_then(Value::as_i64)
 }
 
-/// The event type decides; where one type covers several outcomes (`checkout.session.completed`
-/// for an async method, `refund.updated`) the object's own state does.
-fn map_status(kind: &str, state: &str) -> Status {
+/// The event type decides; where one type covers several outcomes the object's own state
+/// does, from its own table: a Checkout Session's `payment_status`, a Refund's or a
+/// Dispute's `status`, whether a succeeded Charge was `captured` (an uncaptured one is an
+/// authorization the merchant must still capture).
+fn map_status(kind: &str, o: &Value) -> Status {
+    let by = |table, field: &str| {
+        let value = match o.get(field) {
+            Some(Value::Bool(b)) => if *b { "true" } else { "false" }.to_owned(),
+            _ => str_at(o, &format!("/{field}")).unwrap_or_default(),
+        };
+        lookup(table, &value)
+    };
     match kind {
-        "payment_intent.succeeded"
-        | "charge.succeeded"
-        | "charge.captured"
-        | "invoice.paid"
-        | "invoice.payment_succeeded"
-        | "checkout.session.async_payment_succeeded" => Status::Succeeded,
-        "checkout.session.completed" => match state {
-            "paid" | "no_payment_required" => Status::Succeeded,
-            _ => Status::Pending,
-        },
-        "payment_intent.payment_failed"
-        | "charge.failed"
-        | "invoice.payment_failed"
-        | "checkout.session.async_payment_failed" => Status::Failed,
-        "payment_intent.canceled" | "charge.expired" | "checkout.session.expired" => {
-            Status::Cancelled
+        "checkout.session.completed" => by(CHECKOUT_PAYMENT_STATUSES, "payment_status"),
+        "charge.succeeded" => by(CHARGE_CAPTURED, "captured"),
+        "refund.created" | "refund.updated" | "charge.refund.updated" => {
+            by(REFUND_STATUSES, "status")
         }
-        "charge.refunded" => Status::Refunded,
-        "payment_intent.amount_capturable_updated" => Status::Authorized,
-        "payment_intent.created"
-        | "payment_intent.processing"
-        | "payment_intent.requires_action"
-        | "payment_intent.partially_funded"
-        | "charge.pending"
-        | "invoice.payment_action_required" => Status::Pending,
-        "charge.dispute.created" | "charge.dispute.funds_withdrawn" => Status::Chargeback,
-        k if k.starts_with("refund.") || k.starts_with("charge.refund.") => refund_status(state),
-        _ => Status::Unknown,
+        "charge.dispute.updated" | "charge.dispute.closed" => by(DISPUTE_STATUSES, "status"),
+        _ => lookup(EVENTS, kind),
     }
+    .unwrap_or(Status::Unknown)
 }
 
-/// A Refund object's `status`: only a succeeded refund has moved money back.
-fn refund_status(state: &str) -> Status {
-    match state {
-        "succeeded" => Status::Refunded,
-        "pending" | "requires_action" => Status::Pending,
-        "failed" => Status::Failed,
-        "canceled" => Status::Cancelled,
-        _ => Status::Unknown,
-    }
+status_table! {
+    /// Event types whose name says the outcome.
+    EVENTS, readme: "stripe.type", column: "Stripe event `type`",
+    [
+        ("payment_intent.created", Pending, EVENT_TYPES),
+        ("payment_intent.processing", Pending, EVENT_TYPES),
+        ("payment_intent.requires_action", Pending, EVENT_TYPES),
+        ("payment_intent.partially_funded", Pending, EVENT_TYPES),
+        ("payment_intent.amount_capturable_updated", Authorized, EVENT_TYPES),
+        ("payment_intent.succeeded", Succeeded, EVENT_TYPES),
+        ("payment_intent.payment_failed", Failed, EVENT_TYPES),
+        ("payment_intent.canceled", Cancelled, EVENT_TYPES),
+        ("charge.pending", Pending, EVENT_TYPES),
+        ("charge.captured", Succeeded, EVENT_TYPES),
+        ("charge.failed", Failed, EVENT_TYPES),
+        ("charge.expired", Cancelled, EVENT_TYPES),
+        ("charge.refunded", Refunded, EVENT_TYPES),
+        ("charge.dispute.created", Chargeback, EVENT_TYPES),
+        ("charge.dispute.funds_withdrawn", Chargeback, EVENT_TYPES),
+        ("charge.dispute.funds_reinstated", Succeeded, EVENT_TYPES),
+        ("refund.failed", Failed, EVENT_TYPES),
+        ("checkout.session.async_payment_succeeded", Succeeded, EVENT_TYPES),
+        ("checkout.session.async_payment_failed", Failed, EVENT_TYPES),
+        ("checkout.session.expired", Cancelled, EVENT_TYPES),
+        ("setup_intent.succeeded", Verified, EVENT_TYPES),
+        ("setup_intent.setup_failed", Failed, EVENT_TYPES),
+        ("setup_intent.canceled", Cancelled, EVENT_TYPES),
+        ("invoice.paid", Succeeded, EVENT_TYPES),
+        ("invoice.payment_succeeded", Succeeded, EVENT_TYPES),
+        ("invoice.payment_failed", Failed, EVENT_TYPES),
+        ("invoice.payment_action_required", Pending, EVENT_TYPES),
+        ("payout.created", Pending, EVENT_TYPES),
+        ("payout.paid", Succeeded, EVENT_TYPES),
+        ("payout.failed", Failed, EVENT_TYPES),
+        ("payout.canceled", Cancelled, EVENT_TYPES),
+    ]
+}
+
+status_table! {
+    /// `checkout.session.completed`: the session's `payment_status`.
+    CHECKOUT_PAYMENT_STATUSES, readme: "stripe.checkout",
+    column: "`checkout.session.completed` with `payment_status`",
+    [
+        ("paid", Succeeded, CHECKOUT_SESSION),
+        ("no_payment_required", Succeeded, CHECKOUT_SESSION),
+        ("unpaid", Pending, CHECKOUT_SESSION),
+    ]
+}
+
+status_table! {
+    /// `charge.succeeded`: the Charge's `captured`.
+    CHARGE_CAPTURED, readme: "stripe.charge", column: "`charge.succeeded` with `captured`",
+    [
+        ("true", Succeeded, CHARGE),
+        ("false", Authorized, CHARGE),
+    ]
+}
+
+status_table! {
+    /// `refund.created`, `refund.updated`, `charge.refund.updated`: the Refund's `status`.
+    REFUND_STATUSES, readme: "stripe.refund",
+    column: "`refund.created`, `refund.updated`, `charge.refund.updated` with refund `status`",
+    [
+        ("pending", Pending, REFUND),
+        ("requires_action", Pending, REFUND),
+        ("succeeded", Refunded, REFUND),
+        ("failed", Failed, REFUND),
+        ("canceled", Cancelled, REFUND),
+    ]
+}
+
+status_table! {
+    /// `charge.dispute.updated`, `charge.dispute.closed`: the Dispute's `status`. An inquiry
+    /// (`warning_*`) may still become a dispute; a dispute won or an inquiry closed leaves
+    /// the money with the merchant.
+    DISPUTE_STATUSES, readme: "stripe.dispute",
+    column: "`charge.dispute.updated`, `charge.dispute.closed` with dispute `status`",
+    [
+        ("warning_needs_response", Chargeback, DISPUTE),
+        ("warning_under_review", Chargeback, DISPUTE),
+        ("needs_response", Chargeback, DISPUTE),
+        ("under_review", Chargeback, DISPUTE),
+        ("lost", Chargeback, DISPUTE),
+        ("won", Succeeded, DISPUTE),
+        ("warning_closed", Succeeded, DISPUTE),
+    ]
+}
+
+#[cfg(test)]
+mod src {
+    use crate::providers::tables::Source;
+    pub const EVENT_TYPES: Source = Source {
+        title: "Stripe API reference: Types of events",
+        url: "https://docs.stripe.com/api/events/types",
+    };
+    pub const CHECKOUT_SESSION: Source = Source {
+        title: "Stripe API reference: The Checkout Session object, payment_status",
+        url: "https://docs.stripe.com/api/checkout/sessions/object",
+    };
+    pub const CHARGE: Source = Source {
+        title: "Stripe API reference: The Charge object, captured",
+        url: "https://docs.stripe.com/api/charges/object",
+    };
+    pub const REFUND: Source = Source {
+        title: "Stripe API reference: The Refund object, status",
+        url: "https://docs.stripe.com/api/refunds/object",
+    };
+    pub const DISPUTE: Source = Source {
+        title: "Stripe API reference: The Dispute object, status",
+        url: "https://docs.stripe.com/api/disputes/object",
+    };
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::tables::Table;
+    use serde_json::json;
+
+    fn status(kind: &str, o: Value) -> Status {
+        map_status(kind, &o)
+    }
 
     #[test]
     fn maps_statuses() {
         assert_eq!(
-            map_status("payment_intent.succeeded", "succeeded"),
+            status("payment_intent.succeeded", json!({})),
             Status::Succeeded
         );
         assert_eq!(
-            map_status("checkout.session.completed", "paid"),
+            status(
+                "checkout.session.completed",
+                json!({"payment_status": "paid"})
+            ),
             Status::Succeeded
         );
         assert_eq!(
-            map_status("checkout.session.completed", "unpaid"),
+            status(
+                "checkout.session.completed",
+                json!({"payment_status": "unpaid"})
+            ),
             Status::Pending
         );
         assert_eq!(
-            map_status("charge.dispute.created", "needs_response"),
+            status("charge.dispute.created", json!({})),
             Status::Chargeback
         );
-        assert_eq!(map_status("refund.updated", "succeeded"), Status::Refunded);
-        assert_eq!(map_status("refund.failed", "failed"), Status::Failed);
         assert_eq!(
-            map_status(
-                "payment_intent.amount_capturable_updated",
-                "requires_capture"
-            ),
+            status("charge.dispute.closed", json!({"status": "won"})),
+            Status::Succeeded
+        );
+        assert_eq!(
+            status("charge.dispute.closed", json!({"status": "lost"})),
+            Status::Chargeback
+        );
+        assert_eq!(
+            status("refund.updated", json!({"status": "succeeded"})),
+            Status::Refunded
+        );
+        assert_eq!(
+            status("refund.failed", json!({"status": "failed"})),
+            Status::Failed
+        );
+        assert_eq!(
+            status("charge.succeeded", json!({"captured": true})),
+            Status::Succeeded
+        );
+        assert_eq!(
+            status("charge.succeeded", json!({"captured": false})),
             Status::Authorized
         );
-        assert_eq!(map_status("customer.created", ""), Status::Unknown);
+        assert_eq!(status("charge.succeeded", json!({})), Status::Unknown);
+        assert_eq!(
+            status("payment_intent.amount_capturable_updated", json!({})),
+            Status::Authorized
+        );
+        assert_eq!(status("customer.created", json!({})), Status::Unknown);
+        assert_eq!(
+            status("charge.updated", json!({"status": "succeeded"})),
+            Status::Unknown
+        );
+    }
+
+    /// Every row of every table through `normalize`, the value where Stripe puts it.
+    #[test]
+    fn every_row_through_normalize() {
+        let run = |v: Value| {
+            normalize(&v, crate::event::raw_json("{}"))
+                .expect("ok")
+                .data
+                .status
+        };
+        for (kind, status) in EVENTS {
+            assert_eq!(
+                run(json!({"type": kind, "data": {"object": {}}})),
+                *status,
+                "{kind}"
+            );
+        }
+        let state_tables: [(&str, &str, Table); 5] = [
+            (
+                "checkout.session.completed",
+                "payment_status",
+                CHECKOUT_PAYMENT_STATUSES,
+            ),
+            ("refund.updated", "status", REFUND_STATUSES),
+            ("charge.refund.updated", "status", REFUND_STATUSES),
+            ("charge.dispute.closed", "status", DISPUTE_STATUSES),
+            ("charge.dispute.updated", "status", DISPUTE_STATUSES),
+        ];
+        for (kind, field, table) in state_tables {
+            for (value, status) in table {
+                let v = json!({"type": kind, "data": {"object": {field: value}}});
+                assert_eq!(run(v), *status, "{kind} {value}");
+            }
+        }
+        for (value, status) in CHARGE_CAPTURED {
+            let v = json!({"type": "charge.succeeded", "data": {"object": {"captured": *value == "true"}}});
+            assert_eq!(run(v), *status, "captured {value}");
+        }
     }
 
     #[test]
     fn amount_per_object() {
-        let o: Value = serde_json::json!({"object": "payment_intent", "status": "succeeded", "amount": 2000, "amount_received": 1500});
+        let o = json!({"object": "payment_intent", "status": "succeeded", "amount": 2000, "amount_received": 1500});
         assert_eq!(amount("payment_intent.succeeded", &o), Some(1500));
-        let o: Value = serde_json::json!({"object": "payment_intent", "status": "processing", "amount": 2000, "amount_received": 0});
+        let o = json!({"object": "payment_intent", "status": "processing", "amount": 2000, "amount_received": 0});
         assert_eq!(amount("payment_intent.processing", &o), Some(2000));
-        let o: Value = serde_json::json!({"object": "checkout.session", "amount_total": 999});
+        let o = json!({"object": "checkout.session", "amount_total": 999});
         assert_eq!(amount("checkout.session.completed", &o), Some(999));
-        let o: Value =
-            serde_json::json!({"object": "charge", "amount": 1000, "amount_refunded": 400});
+        let o = json!({"object": "charge", "amount": 1000, "amount_refunded": 400});
         assert_eq!(amount("charge.refunded", &o), Some(400));
         assert_eq!(amount("charge.succeeded", &o), Some(1000));
-        let o: Value = serde_json::json!({"object": "invoice", "status": "paid", "amount_paid": 10, "amount_due": 10});
+        let o = json!({"object": "invoice", "status": "paid", "amount_paid": 10, "amount_due": 10});
         assert_eq!(amount("invoice.paid", &o), Some(10));
         assert_eq!(amount("x", &Value::Null), None);
+    }
+
+    /// Stripe's representation against ISO 4217 minor units, one currency per class.
+    #[test]
+    fn amounts_in_iso_minor_units() {
+        let minor = |amount: i64, currency: &str| {
+            let v = json!({"type": "payment_intent.succeeded", "data": {"object": {
+                "object": "payment_intent", "status": "succeeded", "amount_received": amount,
+                "currency": currency}}});
+            normalize(&v, crate::event::raw_json("{}"))
+                .expect("ok")
+                .data
+                .amount_minor
+        };
+        assert_eq!(minor(1999, "eur"), Some(1999));
+        assert_eq!(minor(500, "jpy"), Some(500));
+        assert_eq!(minor(5120, "kwd"), Some(5120));
+        // "an ISK amount of 100 will continue to represent 1 krona"; ISO 4217 ISK has none.
+        assert_eq!(minor(100, "isk"), Some(1));
+        assert_eq!(minor(4010, "isk"), None);
+        // Zero-decimal at Stripe, two decimals in ISO 4217.
+        assert_eq!(minor(500, "mga"), Some(50000));
+        assert_eq!(minor(1000, "ugx"), Some(1000));
+        assert_eq!(minor(1000, "huf"), Some(1000));
+        assert_eq!(minor(1000, "twd"), Some(1000));
     }
 }

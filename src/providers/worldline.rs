@@ -9,7 +9,8 @@ use std::borrow::Cow;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status};
+use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status, Subject};
+use crate::providers::tables::{lookup, status_table, Table};
 use crate::providers::{
     ok_ack, parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
 };
@@ -122,38 +123,29 @@ impl Provider for Worldline {
             str_at(&v, "/id").ok_or_else(|| Rejection::MalformedBody("missing event id".into()))?;
         let kind = str_at(&v, "/type");
         // The event carries one object; its name is the first segment of `type`.
-        let object = kind
-            .as_deref()
-            .and_then(|t| t.split('.').next())
-            .unwrap_or("payment");
-        let obj = format!("/{}", lower_camel(object));
-        let output = if object == "refund" {
-            "refundOutput"
-        } else {
-            "paymentOutput"
-        };
-        let status_text = str_at(&v, &format!("{obj}/status"));
+        let object = Object::of(kind.as_deref().unwrap_or(""));
+        let at = |field: &str| format!("{}/{field}", object.pointer);
         let status = map_status(
             kind.as_deref().unwrap_or(""),
-            status_text.as_deref().unwrap_or(""),
+            object.statuses,
+            str_at(&v, &at("status")).as_deref().unwrap_or(""),
         );
+        let money = at(object.amount);
         let amount = v
-            .pointer(&format!("{obj}/{output}/amountOfMoney/amount"))
+            .pointer(&format!("{money}/amount"))
             .and_then(|a| a.as_i64());
-        let currency = str_at(&v, &format!("{obj}/{output}/amountOfMoney/currencyCode"));
-        let method =
-            str_at(&v, &format!("{obj}/{output}/paymentMethod")).map(|m| m.to_ascii_lowercase());
+        let currency = str_at(&v, &format!("{money}/currencyCode"));
+        let method = str_at(&v, &at(&format!("{}/paymentMethod", object.output)))
+            .map(|m| m.to_ascii_lowercase());
+        let payment_id = object.ids.iter().find_map(|f| str_at(&v, &at(f)));
         let draft = Draft {
             id: Some(id.clone()),
             time: str_at(&v, "/created").and_then(|t| normalize_time(&t)),
             data: PaymentData {
                 livemode: None,
                 unverified: None,
-                payment_id: str_at(&v, &format!("{obj}/id")),
-                merchant_reference: str_at(
-                    &v,
-                    &format!("{obj}/{output}/references/merchantReference"),
-                ),
+                payment_id,
+                merchant_reference: str_at(&v, &at(object.reference)),
                 status,
                 amount_minor: amount,
                 currency,
@@ -161,6 +153,7 @@ impl Provider for Worldline {
                 provider_event_type: kind,
                 raw: raw_checked(std::str::from_utf8(payload).unwrap_or("null")),
             },
+            subject: object.subject,
         };
         Ok(Accepted {
             raw_forward: None,
@@ -170,47 +163,196 @@ impl Provider for Worldline {
     }
 }
 
-fn lower_camel(s: &str) -> String {
-    // `paymentlink.created` carries `paymentLink`; the others are single words.
-    if s.eq_ignore_ascii_case("paymentlink") {
-        "paymentLink".into()
-    } else {
-        s.to_owned()
+/// Where an event's object keeps its fields (Worldline SDKs' `WebhooksEvent` and the
+/// `*Response` domain classes): payments, refunds and payouts alike under `<x>Output`,
+/// payment links under `paymentLinkOrder`.
+struct Object {
+    pointer: &'static str,
+    subject: Subject,
+    output: &'static str,
+    amount: &'static str,
+    reference: &'static str,
+    ids: &'static [&'static str],
+    statuses: Table,
+}
+
+impl Object {
+    fn of(kind: &str) -> Self {
+        let pay = |pointer, output, amount, reference, statuses| Object {
+            pointer,
+            subject: Subject::Payment,
+            output,
+            amount,
+            reference,
+            ids: &["id"],
+            statuses,
+        };
+        match kind.split('.').next().unwrap_or("") {
+            "refund" => pay(
+                "/refund",
+                "refundOutput",
+                "refundOutput/amountOfMoney",
+                "refundOutput/references/merchantReference",
+                REFUND_STATUSES,
+            ),
+            "payout" => Object {
+                subject: Subject::Payout,
+                ..pay(
+                    "/payout",
+                    "payoutOutput",
+                    "payoutOutput/amountOfMoney",
+                    "payoutOutput/references/merchantReference",
+                    PAYOUT_STATUSES,
+                )
+            },
+            // The link's own id until a payment exists; then the payment's.
+            "paymentlink" => Object {
+                ids: &["paymentId", "paymentLinkId"],
+                ..pay(
+                    "/paymentLink",
+                    "paymentLinkOrder",
+                    "paymentLinkOrder/amount",
+                    "paymentLinkOrder/merchantReference",
+                    PAYMENT_LINK_STATUSES,
+                )
+            },
+            "payment" => pay(
+                "/payment",
+                "paymentOutput",
+                "paymentOutput/amountOfMoney",
+                "paymentOutput/references/merchantReference",
+                PAYMENT_STATUSES,
+            ),
+            // Tokens, disputes, batches...: no status of ours; fields left null.
+            _ => pay("/-", "-", "-", "-", &[]),
+        }
     }
 }
 
-/// Event type first (it is the most specific), then the object's status.
-fn map_status(kind: &str, status: &str) -> Status {
-    match kind {
-        "payment.paid" | "payment.captured" => return Status::Succeeded,
-        "payment.rejected" | "payment.rejected_capture" | "payment.refund_rejected" => {
-            return Status::Failed
-        }
-        "payment.cancelled" => return Status::Cancelled,
-        "payment.refunded" | "refund.refunded" => return Status::Refunded,
-        "payment.pending_capture" | "payment.authorization_requested" => return Status::Authorized,
-        "payment.chargebacked" | "payment.chargeback_notification" | "dispute.created" => {
-            return Status::Chargeback
-        }
-        _ => {}
-    }
-    match status {
-        "PAID" | "CAPTURED" | "COMPLETED" => Status::Succeeded,
-        "PENDING_CAPTURE" | "AUTHORIZATION_REQUESTED" => Status::Authorized,
-        "CREATED"
-        | "PENDING_PAYMENT"
-        | "PENDING_COMPLETION"
-        | "PENDING_FRAUD_APPROVAL"
-        | "PENDING_APPROVAL"
-        | "REDIRECTED"
-        | "CAPTURE_REQUESTED"
-        | "REFUND_REQUESTED" => Status::Pending,
-        "REJECTED" | "REJECTED_CAPTURE" => Status::Failed,
-        "CANCELLED" => Status::Cancelled,
-        "REFUNDED" => Status::Refunded,
-        "CHARGEBACKED" => Status::Chargeback,
-        _ => Status::Unknown,
-    }
+/// The event type where it is documented (it names what happened, e.g. a chargeback
+/// notice on a payment still `CAPTURED`); else the object's own status.
+fn map_status(kind: &str, statuses: Table, status: &str) -> Status {
+    lookup(EVENT_TYPES, kind)
+        .or_else(|| lookup(statuses, status))
+        .unwrap_or(Status::Unknown)
+}
+
+status_table! {
+    /// `type` of payment events.
+    EVENT_TYPES, readme: "worldline.type", column: "Worldline `type`",
+    [
+        ("payment.created", Pending, DIRECT_WEBHOOKS),
+        ("payment.redirected", Pending, DIRECT_WEBHOOKS),
+        ("payment.pending_payment", Pending, CONNECT_EVENTS),
+        ("payment.authorization_requested", Pending, DIRECT_WEBHOOKS),
+        ("payment.pending_completion", Pending, DIRECT_WEBHOOKS),
+        ("payment.pending_capture", Authorized, DIRECT_WEBHOOKS),
+        ("payment.pending_approval", Authorized, DIRECT_WEBHOOKS),
+        ("payment.pending_fraud_approval", Authorized, CONNECT_EVENTS),
+        ("payment.account_verified", Verified, CONNECT_EVENTS),
+        ("payment.capture_requested", Succeeded, DIRECT_WEBHOOKS),
+        ("payment.captured", Succeeded, DIRECT_WEBHOOKS),
+        ("payment.paid", Succeeded, CONNECT_EVENTS),
+        ("payment.rejected", Failed, DIRECT_WEBHOOKS),
+        ("payment.rejected_capture", Failed, DIRECT_WEBHOOKS),
+        ("payment.cancelled", Cancelled, DIRECT_WEBHOOKS),
+        ("payment.refunded", Refunded, DIRECT_WEBHOOKS),
+        ("payment.reversed", Chargeback, CONNECT_EVENTS),
+        ("payment.chargeback_notification", Chargeback, CONNECT_EVENTS),
+        ("payment.chargebacked", Chargeback, CONNECT_EVENTS),
+    ]
+}
+
+status_table! {
+    /// `payment.status`.
+    PAYMENT_STATUSES, readme: "worldline.payment", column: "Worldline `payment.status`",
+    [
+        ("CREATED", Pending, DIRECT_STATUSES),
+        ("REDIRECTED", Pending, DIRECT_STATUSES),
+        ("PENDING_PAYMENT", Pending, DIRECT_STATUSES),
+        ("AUTHORIZATION_REQUESTED", Pending, DIRECT_STATUSES),
+        ("PENDING_COMPLETION", Pending, DIRECT_STATUSES),
+        ("PENDING_CAPTURE", Authorized, AUTH_MODES),
+        ("PENDING_APPROVAL", Authorized, CONNECT_EVENTS),
+        ("PENDING_FRAUD_APPROVAL", Authorized, CONNECT_EVENTS),
+        ("ACCOUNT_VERIFIED", Verified, CONNECT_EVENTS),
+        ("CAPTURE_REQUESTED", Succeeded, DIRECT_STATUSES),
+        ("CAPTURED", Succeeded, DIRECT_STATUSES),
+        ("PAID", Succeeded, CONNECT_EVENTS),
+        ("REFUND_REQUESTED", Succeeded, DIRECT_STATUSES),
+        ("REJECTED", Failed, DIRECT_STATUSES),
+        ("REJECTED_CAPTURE", Failed, DIRECT_STATUSES),
+        ("CANCELLED", Cancelled, DIRECT_STATUSES),
+        ("REFUNDED", Refunded, DIRECT_STATUSES),
+        ("REVERSED", Chargeback, DIRECT_STATUSES),
+        ("CHARGEBACKED", Chargeback, CONNECT_EVENTS),
+    ]
+}
+
+status_table! {
+    /// `refund.status`: the refund's own progress.
+    REFUND_STATUSES, readme: "worldline.refund", column: "Worldline `refund.status`",
+    [
+        ("CREATED", Pending, DIRECT_STATUSES),
+        ("PENDING_APPROVAL", Pending, CONNECT_EVENTS),
+        ("REFUND_REQUESTED", Pending, DIRECT_STATUSES),
+        ("CAPTURED", Refunded, CONNECT_EVENTS),
+        ("REFUNDED", Refunded, DIRECT_STATUSES),
+        ("REJECTED", Failed, DIRECT_STATUSES),
+        ("CANCELLED", Cancelled, DIRECT_STATUSES),
+    ]
+}
+
+status_table! {
+    /// `payout.status`: money the merchant pays out (`type` `payout.<status>`).
+    PAYOUT_STATUSES, readme: "worldline.payout", column: "Worldline `payout.status`",
+    [
+        ("CREATED", Pending, CONNECT_EVENTS),
+        ("PAYOUT_REQUESTED", Pending, CONNECT_EVENTS),
+        ("PENDING_APPROVAL", Authorized, CONNECT_EVENTS),
+        ("ACCOUNT_CREDITED", Succeeded, CONNECT_EVENTS),
+        ("REJECTED", Failed, CONNECT_EVENTS),
+        ("REJECTED_CREDIT", Failed, CONNECT_EVENTS),
+        ("CANCELLED", Cancelled, CONNECT_EVENTS),
+        ("REVERSED", Refunded, CONNECT_EVENTS),
+    ]
+}
+
+status_table! {
+    /// `paymentLink.status`.
+    PAYMENT_LINK_STATUSES, readme: "worldline.paymentlink", column: "Worldline `paymentLink.status`",
+    [
+        ("CREATED", Pending, PAYMENT_LINK),
+        ("CLICKED", Pending, PAYMENT_LINK),
+        ("PAID", Succeeded, PAYMENT_LINK),
+        ("CANCELLED", Cancelled, PAYMENT_LINK),
+        ("EXPIRED", Failed, PAYMENT_LINK),
+    ]
+}
+
+#[cfg(test)]
+mod src {
+    use crate::providers::tables::Source;
+    pub const DIRECT_STATUSES: Source = Source {
+        title: "Worldline Direct: Statuses",
+        url: "https://docs.direct.worldline-solutions.com/en/integration/api-developer-guide/statuses",
+    };
+    pub const DIRECT_WEBHOOKS: Source = Source {
+        title: "Worldline Direct: Webhooks, event list",
+        url: "https://support.direct.ingenico.com/documentation/api/webhooks",
+    };
+    pub const CONNECT_EVENTS: Source = Source {
+        title: "Worldline Connect: Webhook event types",
+        url: "https://docs.connect.worldline-solutions.com/documentation/webhooks/event-types/",
+    };
+    pub const AUTH_MODES: Source = Source {
+        title: "Worldline Direct: Authorisation and direct sale",
+        url: "https://docs.direct.worldline-solutions.com/en/integration/api-developer-guide/authorisation-and-directsale",
+    };
+    pub const PAYMENT_LINK: Source = Source {
+        title: "wl-online-payments-direct/sdk-php PaymentLinkResponse.php; Worldline Direct: Pay-by-link",
+        url: "https://support.direct.worldline-solutions.com/get-started/account-management/merchant-portal/pay-by-link/",
+    };
 }
 
 #[cfg(test)]
@@ -218,13 +360,62 @@ mod tests {
     use super::*;
 
     #[test]
-    fn maps_statuses() {
-        assert_eq!(map_status("payment.paid", ""), Status::Succeeded);
-        assert_eq!(map_status("payment.created", "CREATED"), Status::Pending);
+    fn type_first_then_the_objects_status() {
+        let m = |k, s| map_status(k, PAYMENT_STATUSES, s);
+        assert_eq!(m("payment.paid", ""), Status::Succeeded);
+        assert_eq!(m("payment.created", "CREATED"), Status::Pending);
         assert_eq!(
-            map_status("payment.status_changed", "PENDING_CAPTURE"),
+            m("payment.status_changed", "PENDING_CAPTURE"),
             Status::Authorized
         );
-        assert_eq!(map_status("payment.x", "WHATEVER"), Status::Unknown);
+        // A chargeback notice on a payment that is still CAPTURED.
+        assert_eq!(
+            m("payment.chargeback_notification", "CAPTURED"),
+            Status::Chargeback
+        );
+        assert_eq!(m("payment.x", "WHATEVER"), Status::Unknown);
+        assert_eq!(m("payment.x", "COMPLETED"), Status::Unknown);
+        assert_eq!(
+            map_status(
+                "refund.refund_requested",
+                REFUND_STATUSES,
+                "REFUND_REQUESTED"
+            ),
+            Status::Pending
+        );
+        assert_eq!(map_status("token.created", &[], "CREATED"), Status::Unknown);
+    }
+
+    /// Every row of every table, through `accept` with the value where Worldline puts it.
+    #[test]
+    fn every_row_through_accept() {
+        let wl = Worldline { keys: vec![] };
+        let req = Request::new("POST", "/h", 0);
+        let cases: [(&str, &str, Table); 4] = [
+            ("payment.status_changed", "payment", PAYMENT_STATUSES),
+            ("refund.status_changed", "refund", REFUND_STATUSES),
+            ("payout.status_changed", "payout", PAYOUT_STATUSES),
+            (
+                "paymentlink.status_changed",
+                "paymentLink",
+                PAYMENT_LINK_STATUSES,
+            ),
+        ];
+        for (kind, object, table) in cases {
+            for (value, status) in table {
+                let body = serde_json::json!({"apiVersion": "v1", "id": "e", "type": kind, object: {"status": value}});
+                let a = wl
+                    .accept(body.to_string().as_bytes(), &req)
+                    .expect("accepted");
+                assert_eq!(a.draft.data.status, *status, "{kind} {value}");
+            }
+        }
+        for (kind, status) in EVENT_TYPES {
+            let body = serde_json::json!({"apiVersion": "v1", "id": "e", "type": kind, "payment": {"status": "NOT_DOCUMENTED"}});
+            let a = wl
+                .accept(body.to_string().as_bytes(), &req)
+                .expect("accepted");
+            assert_eq!(a.draft.data.status, *status, "{kind}");
+        }
     }
 }

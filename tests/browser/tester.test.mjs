@@ -135,6 +135,12 @@ test('decrypt: the SIBS example opens to its plaintext; a wrong tag says why not
   assert.equal(await page.$('#decrypt-result #plaintext'), null);
 });
 
+test('verifying, explaining and decrypting never download the signer module', () => {
+  const paths = srv.requests.map((r) => r.path);
+  assert.ok(paths.includes('/pkg/edgehook_bg.wasm'), paths.join(' '));
+  assert.ok(!paths.some((p) => p.includes('edgehook_signer')), paths.join(' '));
+});
+
 test('sign in the page, send from node: the running worker accepts every provider', async (t) => {
   const origin = await startOrigin();
   const vars = devVars();
@@ -216,7 +222,8 @@ test('usable by keyboard, labelled, phone-width and dark', async () => {
 test('nothing leaves the page: every request went to the page\'s own server', () => {
   assert.deepEqual(offsite, []);
   const paths = new Set(srv.requests.map((r) => r.path));
-  for (const p of paths) assert.match(p, /^\/(|index\.html|app\.js|render\.js|examples\.js|style\.css|pkg\/edgehook\.js|pkg\/edgehook_bg\.wasm)$/, p);
+  assert.ok(paths.has('/pkg/edgehook_signer_bg.wasm'), 'the Sign tab loaded the signer module');
+  for (const p of paths) assert.match(p, /^\/(|index\.html|app\.js|render\.js|examples\.js|style\.css|pkg\/edgehook(_signer)?\.js|pkg\/edgehook(_signer)?_bg\.wasm)$/, p);
   assert.ok(srv.requests.every((r) => r.method === 'GET'));
   assert.deepEqual(errors, []);
 });

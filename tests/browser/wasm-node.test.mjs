@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { root, changeOneByte } from './util.mjs';
-import { initSync, providers, explain, decrypt_sibs, sign, parse_raw_http, version } from '../../www/pkg/edgehook.js';
+import { initSync, providers, explain, decrypt_sibs, parse_raw_http, version } from '../../www/pkg/edgehook.js';
+import { initSync as initSigner, sign, version as signerVersion } from '../../www/pkg/edgehook_signer.js';
 import { EXAMPLES } from '../../www/examples.js';
 
 initSync({ module: fs.readFileSync(path.join(root, 'www/pkg/edgehook_bg.wasm')) });
+initSigner({ module: fs.readFileSync(path.join(root, 'www/pkg/edgehook_signer_bg.wasm')) });
 const vector = (rel) => fs.readFileSync(path.join(root, 'tests/vectors', rel), 'utf8');
 
 const ALL = ['worldline', 'sibs', 'lyra-rest', 'lyra-form', 'everifin', 'fedapay', 'stripe', 'standard-webhooks', 'generic-hmac'];
@@ -27,6 +29,7 @@ test('providers() lists the whole registry and every one has an example', () => 
   assert.deepEqual([...r.providers].sort(), [...ALL].sort());
   for (const p of r.providers) assert.ok(EXAMPLES[p], `example for ${p}`);
   assert.match(version(), /^\d+\.\d+\.\d+/);
+  assert.equal(signerVersion(), version(), 'both modules come from the same build');
 });
 
 for (const p of ALL) {
@@ -148,9 +151,13 @@ test('the generated .d.ts types the API', () => {
   for (const sig of [
     'export function explain(input: ExplainInput | string): Explanation | Failure;',
     'export function decrypt_sibs(input: DecryptSibsInput | string): Explanation | Failure;',
-    'export function sign(input: SignInput | string): Signed | Failure;',
     'export function parse_raw_http(text: string): RawRequest | Failure;',
     'export interface Explanation {',
     'export interface MacDetails {',
   ]) assert.ok(dts.includes(sig), sig);
+  assert.ok(!dts.includes('export function sign('), 'sign lives in the signer module');
+  const signer = fs.readFileSync(path.join(root, 'www/pkg/edgehook_signer.d.ts'), 'utf8');
+  for (const sig of ['export function sign(input: SignInput | string): Signed | Failure;', 'export interface Signed {', 'export interface RouteInput {'])
+    assert.ok(signer.includes(sig), sig);
+  assert.ok(!signer.includes('export function explain('), 'the signer module carries sign alone');
 });

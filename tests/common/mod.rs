@@ -165,3 +165,17 @@ pub fn assert_redacted(gw: &Gateway, secret: &str) {
         "{debug}"
     );
 }
+
+/// The CloudEvent a route of `provider` makes of `payload`, sent as that provider signs
+/// (or encrypts) it, at `now_s`.
+pub fn normalized(
+    provider: &str,
+    secrets: &[&str],
+    extra: &str,
+    payload: &str,
+    now_s: i64,
+) -> serde_json::Value {
+    let gw = gateway(provider, secrets, extra);
+    let signed = sign(&gw, payload.as_bytes(), now_s, [7; 12]);
+    cloud_event(&run(&gw, &signed_post(signed, now_s * 1000)))
+}

@@ -137,7 +137,7 @@ const cases = [
 
   // Content types
   { name: 'JSON provider sent text/plain', req: () => withHeaders(sample('worldline'), { 'content-type': 'text/plain' }), status: 415, code: 'unsupported_media_type' },
-  { name: 'SIBS sent application/json', req: () => withHeaders(sample('sibs'), { 'content-type': 'application/json' }), status: 415, code: 'unsupported_media_type' },
+  { name: 'SIBS sent XML', req: () => withHeaders(sample('sibs'), { 'content-type': 'application/xml' }), status: 415, code: 'unsupported_media_type' },
   { name: 'Lyra form sent JSON', req: () => withHeaders(sample('lyra-form'), { 'content-type': 'application/json' }), status: 415, code: 'unsupported_media_type' },
   { name: 'Lyra REST sent multipart', req: () => withHeaders(sample('lyra-rest'), { 'content-type': 'multipart/form-data; boundary=x' }), status: 415, code: 'unsupported_media_type' },
   { name: 'Stripe sent XML', req: () => withHeaders(sample('stripe'), { 'content-type': 'text/xml' }), status: 415, code: 'unsupported_media_type' },

@@ -25,9 +25,9 @@ before(async () => {
 after(async () => { await gw?.dispose(); await origin?.close(); });
 
 /** A hook as Everifin sends it: `ts` now, one `vN` per secret (oldest first). */
-function hook(data, secrets = [NEW], ts = new Date().toISOString()) {
+function hook(data, secrets = [NEW], ts = new Date().toISOString(), eventType = 'payment.statusChange') {
   const eventId = crypto.randomUUID();
-  const body = Buffer.from(JSON.stringify({ eventId, eventType: 'payment.statusChange', eventTimestamp: ts, data }));
+  const body = Buffer.from(JSON.stringify({ eventId, eventType, eventTimestamp: ts, data }));
   const sig = [`ts=${ts}`, ...secrets.map((s, i) => `v${i}=` + hmac('sha256', s, Buffer.concat([Buffer.from(`${ts}.`), body]), 'hex'))].join(';');
   return { eventId, body, headers: { 'content-type': 'application/json', Signature: sig } };
 }
@@ -75,4 +75,13 @@ test('the demo sample (scripts/samples/everifin.mjs) is accepted on the demo rou
 
 test('node:crypto agrees with every accepted case in vectors.json', () => {
   assert.ok(nodeAgreesWithVectors('everifin', { separator: ';', ts: 'ts', key: /^v\d+$/ }) >= 4);
+});
+
+test('order hooks map the order statuses; payment.statusCheck is refused, nothing forwarded', async () => {
+  const h = hook({ orderId: 'o-7', externalId: 'order-7', status: 'PAID' }, [NEW], new Date().toISOString(), 'order.statusChange');
+  const ev = await expectForwarded(origin, url, h.body, h.headers, h.eventId);
+  assert.equal(ev.type, 'payment.succeeded');
+  assert.equal(ev.schemaversion, 2);
+  const c = hook({ paymentId: 'p-7' }, [NEW], new Date().toISOString(), 'payment.statusCheck');
+  await expectRejected(origin, url, c.body, c.headers, 400, 'unsupported_payload', [NEW, OLD]);
 });

@@ -63,6 +63,25 @@ test('a notification encrypted with the rotated-out key, string amount, 16-byte 
   assert.equal(ev.time, '2022-11-11T16:18:53.127Z');
 });
 
+test('Content-Type application/json (SIBS newer docs) is accepted; Timeout is pending, an unpaid Multibanco reference too', async () => {
+  const id = crypto.randomUUID();
+  const note = { paymentStatus: 'Timeout', paymentMethod: 'CARD', transactionID: 't-' + id.slice(0, 8), amount: { currency: 'EUR', value: 2.5 }, paymentType: 'PURS', notificationID: id };
+  const req = encrypt(JSON.stringify(note), Buffer.from(published.key, 'base64'));
+  const res = await post(`${gw.url}/hooks/sibs`, req.body, { ...req.headers, 'content-type': 'application/json' });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(JSON.parse(res.text).notificationID, id);
+  const ev = verifyForward(await forwarded(id));
+  assert.equal(ev.type, 'payment.pending');
+  assert.equal(ev.schemaversion, 2);
+  assert.equal(ev.data.amount_minor, 250);
+
+  const ref = crypto.randomUUID();
+  const pref = { paymentStatus: 'Success', paymentMethod: 'REFERENCE', paymentType: 'PREF', paymentReference: { status: 'UNPAID', entity: '24000', reference: '123456789' }, amount: { currency: 'EUR', value: '10.00' }, notificationID: ref };
+  const r2 = encrypt(JSON.stringify(pref), Buffer.from(published.key, 'base64'));
+  assert.equal((await post(`${gw.url}/hooks/sibs`, r2.body, r2.headers)).status, 200);
+  assert.equal(verifyForward(await forwarded(ref)).type, 'payment.pending');
+});
+
 test('the "000" ack dialect', async () => {
   const res = await post(`${gw.url}/hooks/sibs-000`, published.body, headers(published.iv, published.tag));
   assert.equal(res.status, 200, res.text);
