@@ -421,7 +421,7 @@ async fn serve(req: &Request, env: &Env) -> Result<Response, Rejection> {
         &serde_json::json!({
             "event": event,
             "attempts": attempts,
-            "resendable": kept.is_some(),
+            "resendable": kept.is_some() || event["state"] == "dead",
             "normalized": normalized,
         }),
     )
@@ -439,6 +439,22 @@ async fn resend_event(
     let kv = env
         .kv(KV)
         .map_err(|_| Rejection::ConfigInvalid(format!("no {KV} binding: payloads are not kept")))?;
+    // A dead event is replayed from its dead letter (the whole delivery, never expired),
+    // which also takes the letter out of the dead-letter store; any other event, or a dead
+    // one whose letter was already handled, from the payload kept for the retention.
+    let replayed = super::store::replay(env, &kv, id, Some(route.to_owned()))
+        .await
+        .map_err(|_| Rejection::LogUnavailable)?;
+    if replayed.status_code() == 202 {
+        if let Err(e) = run(db, &[log::mark_resent(route, id, now_ms())]).await {
+            console_error!("edgehook: replayed event {id}, but the log could not say so: {e}");
+        }
+        return json(
+            202,
+            &serde_json::json!({ "resent": id, "route": route, "from": "dead_letter" }),
+        )
+        .map_err(|e| Rejection::ConfigInvalid(format!("response: {e}")));
+    }
     let text = kv
         .get(&payload_key(route, id))
         .text()
@@ -477,7 +493,7 @@ async fn resend_event(
     }
     json(
         202,
-        &serde_json::json!({ "resent": id, "route": route, "chain": chain }),
+        &serde_json::json!({ "resent": id, "route": route, "chain": chain, "from": "payload" }),
     )
     .map_err(|e| Rejection::ConfigInvalid(format!("response: {e}")))
 }

@@ -121,11 +121,25 @@ test('delivered, retried, retrying and dead events are logged with their states 
     assert.deepEqual(again.attempts.map((a) => [a.chain, a.n, a.status]), [[0, 1, 200], [1, 1, 200]]);
     assert.ok(await waitFor(() => origin.delivered().filter((e) => e.headers['webhook-id'] === ok).length === before + 1));
 
-    // Resend a dead one: queued again, its letter's event tried once more (still 410).
+    // Resend a dead one: replayed from its dead letter (which leaves the store), tried once
+    // more (still 410), dead again under a letter of its own.
+    const letters = async () => (await api(gw, '/__edgehook/dead')).json.dead.filter((x) => x.id === gone).map((x) => x.key);
+    const [firstLetter] = await letters();
+    assert.ok(firstLetter, 'dead-lettered');
     const rd = await api(gw, `/__edgehook/events/${encodeURIComponent(gone)}/resend?route=/hooks/worldline`, { method: 'POST' });
     assert.equal(rd.status, 202);
+    assert.equal(rd.json.from, 'dead_letter');
     const g2 = await eventWhen(gw, gone, (j) => j.attempts.length === 2 && j.event.state === 'dead');
     assert.deepEqual(g2.attempts.map((a) => a.chain), [0, 1]);
+    const after = await waitFor(async () => { const l = await letters(); return l.length === 1 && l[0] !== firstLetter ? l : false; }, 10000, 100);
+    assert.ok(after, 'the replayed letter is gone, the new one kept');
+
+    // A delivered event whose kept payload expired cannot be resent: 404, nothing queued.
+    const kv = await gw.mf.getKVNamespace('EDGEHOOK_KV');
+    await kv.delete(`event:/hooks/worldline:${retried}`);
+    const expired = await api(gw, `/__edgehook/events/${encodeURIComponent(retried)}/resend`, { method: 'POST' });
+    assert.equal(expired.status, 404);
+    assert.equal(expired.json.error.code, 'not_found');
 
     const stats = await api(gw, '/__edgehook/stats');
     assert.equal(stats.status, 200);

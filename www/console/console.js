@@ -159,7 +159,7 @@ async function resend() {
   status.textContent = 'Resending…';
   try {
     const r = await call(`events/${encodeURIComponent(id)}/resend?route=${encodeURIComponent(route)}`, { method: 'POST' });
-    status.textContent = `Queued again (chain ${r.chain}); waiting for the attempt…`;
+    status.textContent = `Queued again (${r.from === 'dead_letter' ? 'from its dead letter' : `chain ${r.chain}`}); waiting for the attempt…`;
     for (let i = 0; i < 30; i++) {
       await new Promise((res) => setTimeout(res, 500));
       const d = await openEvent(route, id, false);
