@@ -658,6 +658,9 @@ mod tests {
         assert_eq!(sig.params[3], Value::from(10_001u64));
         assert_eq!(sig.params[2], Value::from(60_000i64));
         assert!(c.flush_due(200_000, 60_000).is_none(), "nothing pending");
+        // The cron run flushes whatever is pending, interval or not.
+        c.add("/hooks/w", "stale_timestamp");
+        assert_eq!(c.flush_due(200_001, 0).map(|s| s.len()), Some(1));
     }
 
     #[test]

@@ -235,10 +235,17 @@ pub fn rejected(env: &Env, ctx: &worker::worker_sys::Context, route: &str, code:
     }
 }
 
-/// The scheduled handler: deletes rows and stored payloads older than the retention
-/// (unresolved dead letters stay), a bounded batch per round.
+/// The scheduled handler: flushes the isolate's rejection counts, then deletes rows and
+/// stored payloads older than the retention (unresolved dead letters stay), a bounded batch
+/// per round.
 pub async fn retention(env: &Env) {
     let Some(db) = db(env) else { return };
+    // Counts this isolate still holds go out now rather than wait for the next rejection.
+    if let Some(stmts) = REJECTIONS.with(|r| r.borrow_mut().flush_due(now_ms(), 0)) {
+        if let Err(e) = run(&db, &stmts).await {
+            console_error!("edgehook: could not write the rejection counts: {e}");
+        }
+    }
     let days = retention_days(env);
     let cutoff = log::cutoff(now_ms(), days);
     let kv = env.kv(KV).ok();
