@@ -93,14 +93,27 @@ async fn run(db: &D1Database, stmts: &[Stmt]) -> Result<Vec<Vec<Value>>, String>
         .collect())
 }
 
-/// Runs the statements after the handler's answer (`waitUntil`); a failure is logged.
-fn spawn(ctx: &Context, db: D1Database, stmts: Vec<Stmt>, what: &'static str) {
+/// A delivery kept in KV for a resend: key, JSON, TTL (s).
+type Keep = (worker::kv::KvStore, String, String, u64);
+
+/// Runs the statements (and keeps a payload) after the handler's answer (`waitUntil`); a
+/// failure is logged. One future type for every write, so one copy of the spawn glue.
+fn spawn(ctx: &Context, db: D1Database, stmts: Vec<Stmt>, what: &'static str, keep: Option<Keep>) {
     ctx.wait_until(async move {
         if let Err(e) = run(&db, &stmts).await {
             console_error!(
                 "{}",
                 serde_json::json!({"edgehook": "eventlog", "outcome": "write_failed", "what": what, "detail": e})
             );
+        }
+        if let Some((kv, key, text, ttl)) = keep {
+            let put = match kv.put(&key, text) {
+                Ok(p) => p.expiration_ttl(ttl).execute().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = put {
+                console_error!("edgehook: could not keep the payload for a resend: {e}");
+            }
         }
     });
 }
@@ -144,32 +157,24 @@ pub fn attempted(env: &Env, ctx: &Context, a: Attempted<'_>) {
         status: log::status_of(a.detail),
         detail: a.detail.to_owned(),
     };
+    let keep = (a.full.attempt == 0 && !a.full.spilled)
+        .then(|| env.kv(KV).ok())
+        .flatten()
+        .and_then(|kv| {
+            let mut d = a.full.clone();
+            d.attempt = 0;
+            d.dead_reason = None;
+            let text = serde_json::to_string(&d).ok()?;
+            let ttl = u64::from(retention_days(env)) * 86_400;
+            Some((kv, payload_key(&d.route, &d.id), text, ttl))
+        });
     spawn(
         ctx,
         db,
         log::record(&row, a.state, Some(&attempt), a.dead_reason, now),
         "attempt",
+        keep,
     );
-    if a.full.attempt == 0 && !a.full.spilled {
-        if let Ok(kv) = env.kv(KV) {
-            let mut keep = a.full.clone();
-            keep.attempt = 0;
-            keep.dead_reason = None;
-            let ttl = u64::from(retention_days(env)) * 86_400;
-            let key = payload_key(&keep.route, &keep.id);
-            if let Ok(text) = serde_json::to_string(&keep) {
-                ctx.wait_until(async move {
-                    let put = match kv.put(&key, text) {
-                        Ok(p) => p.expiration_ttl(ttl).execute().await,
-                        Err(e) => Err(e),
-                    };
-                    if let Err(e) = put {
-                        console_error!("edgehook: could not keep the payload for a resend: {e}");
-                    }
-                });
-            }
-        }
-    }
 }
 
 /// Logs an event held before its first attempt (the origin's gate), as queued.
@@ -183,6 +188,7 @@ pub fn held(env: &Env, ctx: &Context, d: &Delivery) {
             db,
             vec![log::record_queued(&EventRow::of(d), now_ms())],
             "queued",
+            None,
         );
     }
 }
@@ -195,6 +201,7 @@ pub fn buried(env: &Env, ctx: &Context, d: &Delivery, reason: &str) {
             db,
             log::record(&EventRow::of(d), State::Dead, None, Some(reason), now_ms()),
             "dead",
+            None,
         );
     }
 }
@@ -231,7 +238,7 @@ pub fn rejected(env: &Env, ctx: &worker::worker_sys::Context, route: &str, code:
     });
     if let Some(stmts) = due {
         let ctx = Context::new(JsValue::clone(ctx.as_ref()).unchecked_into());
-        spawn(&ctx, db, stmts, "rejections");
+        spawn(&ctx, db, stmts, "rejections", None);
     }
 }
 
