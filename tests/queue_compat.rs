@@ -75,5 +75,8 @@ fn this_build_writes_the_same_message_but_for_the_schema_version() {
     assert!(old.schedule.is_empty() && old.signed.is_none());
     new_msg.schedule = old.schedule.clone();
     new_msg.signed = old.signed;
-    assert_eq!(new_msg, old, "the message envelope is unchanged but for the delivery state");
+    assert_eq!(
+        new_msg, old,
+        "the message envelope is unchanged but for the delivery state"
+    );
 }
