@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOrigin, startGateway, waitFor, post, forwardedId } from './harness.mjs';
-import { routesTo, devVars } from './demo-config.mjs';
+import { routesTo, devVars, demoRoutes } from './demo-config.mjs';
 import { samples } from '../../scripts/demo-samples.mjs';
 
 const ADMIN = 'e2e-eventlog-admin-token';
@@ -286,4 +286,22 @@ test('retention deletes rows and payloads older than the configured days, and no
     assert.equal(await kv.get('event:/hooks/worldline:old-dead'), '{}', 'an unresolved dead letter keeps its payload');
     assert.ok(await kv.get(`event:/hooks/worldline:${fresh}`), 'a fresh payload stays');
   }, { secrets: { ...secrets, EDGEHOOK_RETENTION_DAYS: '3' } });
+});
+
+test('the demo (wrangler.toml routes, .dev.vars): a demo:send worldline sample is in the log for the demo token', { timeout: 30000 }, async () => {
+  const gw = await startGateway({ routes: demoRoutes(), secrets: vars, d1: true });
+  try {
+    const req = worldline.build(vars, Math.floor(Date.now() / 1000), 0);
+    const res = await post(gw.url + worldline.path, req.body, req.headers);
+    assert.equal(res.status, 200, res.text);
+    const headers = { authorization: `Bearer ${vars.EDGEHOOK_ADMIN_TOKEN}` };
+    const got = await waitFor(async () => {
+      const r = await fetch(`${gw.url}/__edgehook/events?q=order-1001`, { headers });
+      const j = await r.json();
+      return j.events?.find((e) => e.id === req.id && e.state === 'delivered');
+    }, 15000, 100);
+    assert.ok(got, 'delivered to the demo sink and logged');
+  } finally {
+    await gw.dispose();
+  }
 });
