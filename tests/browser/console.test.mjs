@@ -91,6 +91,9 @@ test('search by merchant reference, open the event, resend it, see the new attem
   assert.equal(await page.locator('#events tbody tr').count(), refs.length);
   await screenshot(page, 'console-events');
 
+  await page.selectOption('#since', '3600000');
+  await page.click('#filters button[type="submit"]');
+  await page.waitForFunction((n) => document.querySelectorAll('#events tbody tr').length === n, refs.length);
   await page.focus('#q');
   await page.keyboard.type('order-B2');
   await page.keyboard.press('Enter');

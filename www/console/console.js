@@ -76,6 +76,8 @@ function query() {
     const v = $(k).value.trim();
     if (v) p.set(k, v);
   }
+  const since = Number($('since').value);
+  if (since) p.set('since', String(Date.now() - since));
   p.set('limit', '50');
   return p;
 }
