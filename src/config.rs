@@ -19,6 +19,9 @@ pub enum ForwardMode {
     Raw,
     /// Flat `application/x-www-form-urlencoded` normalized fields.
     Form,
+    /// The provider's request as received (body bytes, its signature and content headers),
+    /// plus edgehook's headers, for shop plugins that verify the provider's signature.
+    Passthrough,
 }
 
 impl ForwardMode {
@@ -28,6 +31,7 @@ impl ForwardMode {
             Self::Cloudevents => "cloudevents",
             Self::Raw => "raw",
             Self::Form => "form",
+            Self::Passthrough => "passthrough",
         }
     }
 }
@@ -38,12 +42,29 @@ pub const DEFAULT_TOLERANCE_S: u64 = 300;
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 /// Default origin request timeout.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
-/// Default delivery attempts before dead-lettering.
+/// Delivery attempts of the exponential schedule (`retry_base_s`/`retry_max_s`), which a
+/// route uses only when it sets one of `max_retries`, `retry_base_s` or `retry_max_s`.
 pub const DEFAULT_MAX_RETRIES: u32 = 8;
-/// Default first retry delay.
+/// First delay of the exponential schedule.
 pub const DEFAULT_RETRY_BASE_S: u32 = 10;
-/// Default retry delay cap (one hour); Cloudflare Queues allow at most 12 h.
+/// Delay cap of the exponential schedule (one hour).
 pub const DEFAULT_RETRY_MAX_S: u32 = 3600;
+/// The default retry schedule: the delay (seconds) before each retry, Svix's shape
+/// (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h): 8 attempts over ~27.6 h, so a shop down
+/// for an afternoon or a night gets every event without a manual replay.
+pub const DEFAULT_RETRY_SCHEDULE_S: &[u32] = &[5, 300, 1800, 7200, 18_000, 36_000, 36_000];
+/// The longest delay a queue message may carry (Cloudflare Queues: `delaySeconds` up to
+/// 24 h), which bounds every entry of a schedule.
+pub const MAX_RETRY_DELAY_S: u32 = 86_400;
+/// The most retries a schedule may list: each retry is a fresh queue message, so the
+/// queue's own `max_retries` (at most 100) does not bound it, but a schedule this long
+/// already spans months at the maximum delay.
+pub const MAX_SCHEDULE_LEN: usize = 100;
+/// The shortest default dedup window (7 days): covers Stripe's 3 days of retries and the
+/// default schedule's horizon with room to spare.
+pub const MIN_DEFAULT_DEDUP_TTL_S: u64 = 7 * 86_400;
+/// KV's shortest `expirationTtl`.
+pub const MIN_DEDUP_TTL_S: u64 = 60;
 /// Path prefixes the gateway keeps for itself.
 pub const RESERVED_PREFIXES: &[&str] = &["/__edgehook", "/__demo"];
 
@@ -87,6 +108,29 @@ pub struct RouteSpec {
     /// Cap on the retry delay in seconds.
     #[serde(default)]
     pub retry_max_s: Option<u32>,
+    /// The delay (seconds) before each retry, in order; the event is dead-lettered after
+    /// the last. Exclusive with `max_retries`/`retry_base_s`/`retry_max_s`.
+    #[serde(default)]
+    pub retry_schedule_s: Option<Vec<u32>>,
+    /// How long (seconds) an accepted event id is remembered to drop provider retries.
+    #[serde(default)]
+    pub dedup_ttl_s: Option<u64>,
+    /// Allows forwarding inline, best effort (no retries), when no queue is bound. Without
+    /// it a missing queue binding refuses events with a 503 (the provider retries).
+    #[serde(default)]
+    pub inline_delivery: bool,
+    /// Attempts in flight at once to this route's origin (`scheme://host:port`).
+    #[serde(default)]
+    pub max_in_flight: Option<u32>,
+    /// Attempts started per second to the origin (default: no rate cap).
+    #[serde(default)]
+    pub max_per_second: Option<u32>,
+    /// Consecutive failures to the origin that open its circuit breaker (0: none).
+    #[serde(default)]
+    pub breaker_failures: Option<u32>,
+    /// Seconds the breaker stays open before one probe.
+    #[serde(default)]
+    pub breaker_cooldown_s: Option<u32>,
     /// SIBS: `statusCode` in the ack (`"200"`, or `"000"` for the newer docs' dialect).
     #[serde(default)]
     pub ack_status_code: Option<String>,
@@ -106,6 +150,62 @@ impl RouteSpec {
     /// The tolerance, defaulted.
     pub fn tolerance(&self) -> u64 {
         self.tolerance_s.unwrap_or(DEFAULT_TOLERANCE_S)
+    }
+
+    /// Whether the route asks for the exponential schedule (any of its three options).
+    fn exponential(&self) -> bool {
+        self.max_retries.is_some() || self.retry_base_s.is_some() || self.retry_max_s.is_some()
+    }
+
+    /// The retry schedule a delivery carries: the route's list, the default list, or empty
+    /// for the exponential schedule (the delivery then carries its parameters).
+    pub fn schedule(&self) -> Vec<u32> {
+        match &self.retry_schedule_s {
+            Some(s) => s.clone(),
+            None if self.exponential() => Vec::new(),
+            None => DEFAULT_RETRY_SCHEDULE_S.to_vec(),
+        }
+    }
+
+    /// Seconds from the first attempt to the last (delays only; each attempt's own time
+    /// adds at most `timeout_ms`).
+    pub fn retry_horizon_s(&self) -> u64 {
+        let schedule = self.schedule();
+        if !schedule.is_empty() {
+            return schedule.iter().map(|&d| u64::from(d)).sum();
+        }
+        let attempts = self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+        let base = u64::from(self.retry_base_s.unwrap_or(DEFAULT_RETRY_BASE_S));
+        let cap = u64::from(self.retry_max_s.unwrap_or(DEFAULT_RETRY_MAX_S));
+        (1..attempts)
+            .map(|n| base.saturating_mul(1u64 << (n - 1).min(20)).min(cap))
+            .sum::<u64>()
+            * 6
+            / 5
+    }
+
+    /// The origin gate's limits for this route's attempts.
+    pub fn gate_limits(&self) -> crate::gate::Limits {
+        use crate::gate;
+        crate::gate::Limits {
+            max_in_flight: self.max_in_flight.unwrap_or(gate::DEFAULT_MAX_IN_FLIGHT),
+            max_per_second: self.max_per_second.unwrap_or(0),
+            breaker_failures: self
+                .breaker_failures
+                .unwrap_or(gate::DEFAULT_BREAKER_FAILURES),
+            breaker_cooldown_s: self
+                .breaker_cooldown_s
+                .unwrap_or(gate::DEFAULT_BREAKER_COOLDOWN_S),
+            lease_ms: self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) + 5000,
+        }
+    }
+
+    /// The dedup window: as configured, else the longer of 7 days and the retry horizon
+    /// plus a day (a provider retry after the last attempt must not start a second chain).
+    pub fn dedup_ttl(&self) -> u64 {
+        self.dedup_ttl_s.unwrap_or_else(|| {
+            MIN_DEFAULT_DEDUP_TTL_S.max(self.retry_horizon_s().saturating_add(86_400))
+        })
     }
 }
 
@@ -393,10 +493,47 @@ fn validate_spec(i: usize, s: &RouteSpec, providers: &[&str]) -> Result<(), Conf
     if s.max_body_bytes == Some(0) {
         return Err(ConfigError::new(at("max_body_bytes"), "must be positive"));
     }
-    if s.retry_max_s.is_some_and(|m| m > 43_200) {
+    if s.retry_max_s.is_some_and(|m| m > MAX_RETRY_DELAY_S) {
         return Err(ConfigError::new(
             at("retry_max_s"),
-            "must be at most 43200 (the queue's delay limit)",
+            format!("must be at most {MAX_RETRY_DELAY_S} (the queue's delay limit)"),
+        ));
+    }
+    if let Some(schedule) = &s.retry_schedule_s {
+        if s.exponential() {
+            return Err(ConfigError::new(
+                at("retry_schedule_s"),
+                "replaces max_retries, retry_base_s and retry_max_s: set one or the other",
+            ));
+        }
+        if schedule.len() > MAX_SCHEDULE_LEN {
+            return Err(ConfigError::new(
+                at("retry_schedule_s"),
+                format!("lists at most {MAX_SCHEDULE_LEN} retries"),
+            ));
+        }
+        if let Some(j) = schedule.iter().position(|&d| d > MAX_RETRY_DELAY_S) {
+            return Err(ConfigError::new(
+                at(&format!("retry_schedule_s[{j}]")),
+                format!("must be at most {MAX_RETRY_DELAY_S} (the queue's delay limit)"),
+            ));
+        }
+    }
+    if s.max_in_flight == Some(0) {
+        return Err(ConfigError::new(at("max_in_flight"), "must be positive"));
+    }
+    if s.breaker_cooldown_s
+        .is_some_and(|c| c == 0 || c > MAX_RETRY_DELAY_S)
+    {
+        return Err(ConfigError::new(
+            at("breaker_cooldown_s"),
+            format!("must be between 1 and {MAX_RETRY_DELAY_S}"),
+        ));
+    }
+    if s.dedup_ttl_s.is_some_and(|t| t < MIN_DEDUP_TTL_S) {
+        return Err(ConfigError::new(
+            at("dedup_ttl_s"),
+            format!("must be at least {MIN_DEDUP_TTL_S} (KV's shortest expiration)"),
         ));
     }
     if s.timeout_ms == Some(0) {
@@ -473,6 +610,7 @@ pub(crate) mod tests {
             ForwardMode::Cloudevents,
             ForwardMode::Raw,
             ForwardMode::Form,
+            ForwardMode::Passthrough,
         ] {
             let json = serde_json::to_string(&m).expect("serializes");
             assert_eq!(json, format!("\"{}\"", m.as_str()));
@@ -548,7 +686,7 @@ pub(crate) mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let all = r#"{"path":"/p","provider":"worldline","origin":"/o","secrets":[],"hmac_secrets":[],"forward":"raw","origin_secret":"X","tolerance_s":1,"max_body_bytes":1,"timeout_ms":1,"max_retries":1,"retry_base_s":1,"retry_max_s":1,"ack_status_code":"200","signature":"sha1","live_only":true,"scheme":{}}"#;
+        let all = r#"{"path":"/p","provider":"worldline","origin":"/o","secrets":[],"hmac_secrets":[],"forward":"raw","origin_secret":"X","tolerance_s":1,"max_body_bytes":1,"timeout_ms":1,"max_retries":1,"retry_base_s":1,"retry_max_s":1,"retry_schedule_s":[1],"dedup_ttl_s":60,"inline_delivery":true,"max_in_flight":1,"max_per_second":1,"breaker_failures":1,"breaker_cooldown_s":1,"ack_status_code":"200","signature":"sha1","live_only":true,"scheme":{}}"#;
         let parsed: serde_json::Value = serde_json::from_str(all).expect("json");
         let mut parser_fields: Vec<&str> = parsed
             .as_object()
@@ -563,6 +701,55 @@ pub(crate) mod tests {
         // and the parser knows every one of them (deny_unknown_fields would name it)
         let e = parse_routes(&format!("[{all}]")).expect_err("options on the wrong provider");
         assert!(!e.reason.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn retry_options_are_a_schedule_or_the_exponential_parameters() {
+        let spec = |extra: &str| parse_routes(&route(extra)).map(|mut v| v.remove(0));
+        let d = spec("").expect("default");
+        assert_eq!(d.schedule(), DEFAULT_RETRY_SCHEDULE_S);
+        assert_eq!(d.retry_horizon_s(), 99_305);
+        assert!(d.dedup_ttl() >= d.retry_horizon_s());
+        assert_eq!(d.dedup_ttl(), MIN_DEFAULT_DEDUP_TTL_S);
+        let custom = spec(r#","retry_schedule_s":[60,86400,86400,86400,86400,86400,86400,86400]"#)
+            .expect("custom");
+        assert_eq!(custom.retry_horizon_s(), 60 + 7 * 86_400);
+        assert_eq!(
+            custom.dedup_ttl(),
+            60 + 8 * 86_400,
+            "the dedup window follows the schedule"
+        );
+        let exp = spec(r#","max_retries":3,"retry_base_s":10"#).expect("exponential");
+        assert!(exp.schedule().is_empty());
+        assert_eq!(exp.retry_horizon_s(), (10 + 20) * 6 / 5);
+        assert_eq!(
+            spec(r#","dedup_ttl_s":3600"#).expect("ttl").dedup_ttl(),
+            3600
+        );
+        for (extra, at) in [
+            (
+                r#","retry_schedule_s":[5],"max_retries":3"#,
+                "routes[0].retry_schedule_s",
+            ),
+            (
+                r#","retry_schedule_s":[5,86401]"#,
+                "routes[0].retry_schedule_s[1]",
+            ),
+            (r#","retry_max_s":86401"#, "routes[0].retry_max_s"),
+            (r#","dedup_ttl_s":59"#, "routes[0].dedup_ttl_s"),
+        ] {
+            assert_eq!(spec(extra).expect_err(extra).at, at);
+        }
+        let long = format!(r#","retry_schedule_s":[{}]"#, vec!["1"; 101].join(","));
+        assert_eq!(
+            spec(&long).expect_err("101").at,
+            "routes[0].retry_schedule_s"
+        );
+        assert!(
+            spec(r#","inline_delivery":true"#)
+                .expect("inline")
+                .inline_delivery
+        );
     }
 
     #[test]

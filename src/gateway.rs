@@ -96,6 +96,38 @@ pub struct Delivery {
     /// `event` and `payload` are kept in the KV store (too large for a queue message).
     #[serde(default)]
     pub spilled: bool,
+    /// The delay (seconds) before each retry; empty for the exponential schedule of
+    /// `max_retries`, `retry_base_s` and `retry_max_s` (and in an older build's messages).
+    #[serde(default)]
+    pub schedule: Vec<u32>,
+    /// Whether the route signed its forwards when the event was accepted; `None` in an
+    /// older build's messages (the route at delivery time then decides). A forward that
+    /// should be signed is never sent unsigned.
+    #[serde(default)]
+    pub signed: Option<bool>,
+    /// How many times an operator replayed this event from the dead-letter store: a
+    /// replayed chain that dies again is stored under a new key, so the replay's delete of
+    /// the letter it read cannot remove the fresh one.
+    #[serde(default)]
+    pub replays: u32,
+    /// Set once the delivery is given up: the reason, while the dead-letter store has not
+    /// yet taken it (every consumer then only retries the store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_reason: Option<String>,
+    /// Failed writes to the dead-letter store so far (their backoff).
+    #[serde(default)]
+    pub store_attempts: u32,
+    /// Times a spilled body was not yet readable (KV is eventually consistent).
+    #[serde(default)]
+    pub body_waits: u32,
+    /// Passthrough: the provider's headers as received, less hop-by-hop and platform ones
+    /// (`forward::passthrough_headers`); `payload` is then the body as received.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_headers: Vec<(String, String)>,
+    /// Which configured key verified the request (an index, never the key): passthrough
+    /// re-signs timestamped schemes with it.
+    #[serde(default)]
+    pub key_index: usize,
 }
 
 fn default_retry_base() -> u32 {
@@ -360,6 +392,7 @@ impl<'a> Pending<'a> {
             .unwrap_or_else(|| key_index.to_string());
         let plaintext = verified.plaintext;
         let payload: &[u8] = plaintext.as_deref().unwrap_or(&req.body);
+        let passthrough = route.spec.forward == ForwardMode::Passthrough;
         let mut accepted = provider.accept(payload, req)?;
         let data = &mut accepted.draft.data;
         if data.livemode.is_none() {
@@ -368,7 +401,14 @@ impl<'a> Pending<'a> {
         if route.spec.live_only && data.livemode != Some(true) {
             return Err(Rejection::TestEventRefused);
         }
-        let forwarded: &[u8] = accepted.raw_forward.as_deref().unwrap_or(payload);
+        // Passthrough replays the request as received (SIBS: still encrypted; a form
+        // sender's unsigned fields as sent, once the smuggling refusals let it through);
+        // a raw forward carries the verified payload only.
+        let forwarded: &[u8] = if passthrough {
+            &req.body
+        } else {
+            accepted.raw_forward.as_deref().unwrap_or(payload)
+        };
         let draft_id = accepted.draft.id.clone();
         let event = Event::from_draft(
             accepted.draft,
@@ -392,7 +432,7 @@ impl<'a> Pending<'a> {
             Ok(s) => (s.to_owned(), false),
             Err(_) => (STANDARD.encode(forwarded), true),
         };
-        let payload_type = if plaintext.is_some() {
+        let payload_type = if plaintext.is_some() && !passthrough {
             "application/json".to_owned()
         } else {
             req.headers
@@ -400,6 +440,15 @@ impl<'a> Pending<'a> {
                 .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
                 .map(|(_, v)| v.clone())
                 .unwrap_or_else(|| "application/octet-stream".into())
+        };
+        let schedule = route.spec.schedule();
+        let max_retries = if schedule.is_empty() {
+            route
+                .spec
+                .max_retries
+                .unwrap_or(config::DEFAULT_MAX_RETRIES)
+        } else {
+            u32::try_from(schedule.len() + 1).unwrap_or(u32::MAX)
         };
         let delivery = Delivery {
             route: route.spec.path.clone(),
@@ -413,10 +462,7 @@ impl<'a> Pending<'a> {
             payload_type,
             accepted_at_ms: req.now_ms,
             timeout_ms: route.spec.timeout_ms.unwrap_or(config::DEFAULT_TIMEOUT_MS),
-            max_retries: route
-                .spec
-                .max_retries
-                .unwrap_or(config::DEFAULT_MAX_RETRIES),
+            max_retries,
             retry_base_s: route
                 .spec
                 .retry_base_s
@@ -427,6 +473,18 @@ impl<'a> Pending<'a> {
                 .unwrap_or(config::DEFAULT_RETRY_MAX_S),
             attempt: 0,
             spilled: false,
+            schedule,
+            signed: Some(route.origin_key.is_some()),
+            replays: 0,
+            dead_reason: None,
+            store_attempts: 0,
+            body_waits: 0,
+            request_headers: if passthrough {
+                crate::forward::passthrough_headers(&req.headers)
+            } else {
+                Vec::new()
+            },
+            key_index,
         };
         Ok(Decision::Accept {
             ack,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod event;
 pub mod explain;
 pub mod forward;
+pub mod gate;
 pub mod gateway;
 pub mod json;
 pub mod money;

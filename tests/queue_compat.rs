@@ -67,5 +67,16 @@ fn this_build_writes_the_same_message_but_for_the_schema_version() {
     );
     let mut new_msg = *delivery;
     new_msg.event = old.event.clone();
-    assert_eq!(new_msg, old, "the message envelope is unchanged");
+    // This build's delivery state: the retry schedule and whether the route signs travel
+    // with the message; an older message has neither and decodes with their defaults (the
+    // exponential schedule of its own fields, the route at delivery time deciding).
+    assert_eq!(new_msg.schedule, edgehook::config::DEFAULT_RETRY_SCHEDULE_S);
+    assert_eq!(new_msg.signed, Some(false));
+    assert!(old.schedule.is_empty() && old.signed.is_none());
+    new_msg.schedule = old.schedule.clone();
+    new_msg.signed = old.signed;
+    assert_eq!(
+        new_msg, old,
+        "the message envelope is unchanged but for the delivery state"
+    );
 }

@@ -141,6 +141,20 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     fn tolerance_s(&self) -> u64 {
         0
     }
+    /// For `forward: "passthrough"`: fresh signature headers for the original request
+    /// `req` (headers and body as received; `now_ms` is the attempt's time), made with the
+    /// configured key `key_index`, the one that verified it. Schemes whose signature covers
+    /// a timestamp the receiver holds to a tolerance re-sign, so a retry hours later still
+    /// verifies in the shop's own plugin; the default `None` replays the original
+    /// signature, which stays valid as the body is unchanged.
+    fn resign(
+        &self,
+        _key_index: usize,
+        _req: &Request,
+        _crypto: &dyn CryptoBackend,
+    ) -> Option<Vec<(String, String)>> {
+        None
+    }
     /// Whether this scheme can tell a test event from a live one from signed input (a
     /// signed field or a labelled key), so a route may refuse test events
     /// (`live_only`). Where it cannot, that option is a config error, not a silent no-op.

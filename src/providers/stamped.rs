@@ -141,6 +141,20 @@ impl Provider for Stamped {
         self.tolerance_s
     }
 
+    fn resign(
+        &self,
+        key_index: usize,
+        req: &Request,
+        crypto: &dyn CryptoBackend,
+    ) -> Option<Vec<(String, String)>> {
+        let layout = &self.scheme.layout;
+        let secret = self.secrets.get(key_index)?;
+        Some(vec![(
+            layout.header.to_owned(),
+            layout.header_value(crypto, secret, req.now_s(), &req.body),
+        )])
+    }
+
     fn tells_livemode(&self) -> bool {
         self.scheme.tells_livemode
     }

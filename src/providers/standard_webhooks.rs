@@ -188,6 +188,30 @@ impl Provider for StandardWebhooks {
         })
     }
 
+    fn resign(
+        &self,
+        key_index: usize,
+        req: &Request,
+        crypto: &dyn CryptoBackend,
+    ) -> Option<Vec<(String, String)>> {
+        let key = self.keys.get(key_index)?;
+        let [id_h, ts_h, sig_h] = header_set(req).ok()?;
+        let id = req.required(id_h).ok()?;
+        let ts = req.now_s();
+        let mac = crypto.mac(
+            Algorithm::HmacSha256,
+            key,
+            &[format!("{id}.{ts}.").as_bytes(), &req.body],
+        );
+        Some(vec![
+            (ts_h.to_owned(), ts.to_string()),
+            (
+                sig_h.to_owned(),
+                format!("{VERSION},{}", Encoding::Base64.encode(&mac)),
+            ),
+        ])
+    }
+
     fn accept(&self, payload: &[u8], req: &Request) -> Result<Accepted, Rejection> {
         let v = parse_json(payload)?;
         let [id_h, ts_h, _] = header_set(req)?;

@@ -14,9 +14,11 @@ use worker::{
 use wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::Context as JsContext;
 
+use super::gate::{self, Admission};
 use super::{bindings, gateway, now_ms, store, QUEUE};
 use crate::config::ForwardMode;
 use crate::forward::{self, Attempt, Verdict};
+use crate::gate::Outcome;
 use crate::gateway::Delivery;
 use crate::verify::RustCrypto;
 use crate::Rejection;
@@ -30,20 +32,42 @@ thread_local! {
 }
 
 /// Hands the delivery to the durable queue and returns only once the queue has it. Without
-/// a queue binding, forwards inline as best effort (said once per isolate in the log).
-pub async fn enqueue(env: &Env, ctx: &JsContext, delivery: Delivery) -> Result<(), Rejection> {
+/// a queue binding the event is refused with a 503 (the provider retries), unless the
+/// route opted into `inline_delivery`: then it is forwarded inline, best effort.
+pub async fn enqueue(
+    env: &Env,
+    ctx: &JsContext,
+    delivery: Delivery,
+    inline_ok: bool,
+) -> Result<(), Rejection> {
     let Some(queue) = bindings::queue(env) else {
+        if !inline_ok {
+            WARNED_NO_QUEUE.with(|w| {
+                if !w.replace(true) {
+                    console_error!(
+                        "{}",
+                        serde_json::json!({
+                            "edgehook": "config",
+                            "level": "alert",
+                            "outcome": "queue_not_bound",
+                            "detail": format!("no {QUEUE} queue producer binding: events are refused with 503 until it is bound (or a route sets inline_delivery: true)"),
+                        })
+                    );
+                }
+            });
+            return Err(Rejection::QueueUnavailable);
+        }
         WARNED_NO_QUEUE.with(|w| {
             if !w.replace(true) {
                 console_log!(
-                    "edgehook: no {QUEUE} binding: forwarding inline with wait_until, best effort (no retries)"
+                    "edgehook: no {QUEUE} binding: forwarding inline with wait_until, best effort (no retries), as the route's inline_delivery allows"
                 );
             }
         });
         let env = env.clone();
         let ctx = Context::new(JsValue::clone(ctx.as_ref()).unchecked_into());
         ctx.wait_until(async move {
-            let (verdict, what) = attempt(&env, &delivery).await;
+            let (verdict, what, _) = attempt(&env, &delivery).await;
             if verdict != Verdict::Delivered {
                 console_error!("{}", log(&delivery, "inline_failed", &what));
             }
@@ -61,9 +85,10 @@ pub async fn enqueue(env: &Env, ctx: &JsContext, delivery: Delivery) -> Result<(
 /// The queue message for `d`: its JSON, with the body moved to KV first when the message
 /// would pass the queue's size limit.
 pub async fn message_text(env: &Env, mut d: Delivery) -> Result<String, Rejection> {
-    if d.forward != ForwardMode::Raw {
-        // Only raw forwarding sends the payload as received; the other modes send the
-        // event, which already carries it (`data.raw`): the message stays half the size.
+    if !matches!(d.forward, ForwardMode::Raw | ForwardMode::Passthrough) {
+        // Only raw and passthrough forwarding send the payload as received; the other
+        // modes send the event, which already carries it (`data.raw`): the message stays
+        // half the size.
         d.payload.clear();
     }
     let text = serde_json::to_string(&d).map_err(|_| Rejection::QueueUnavailable)?;
@@ -97,22 +122,60 @@ fn decode(body: &wasm_bindgen::JsValue) -> Option<Delivery> {
 }
 
 /// One delivery attempt to the origin, bounded by the route's timeout. Returns the verdict
-/// for `delivery.attempt + 1` attempts and a short description of what happened.
-pub async fn attempt(env: &Env, delivery: &Delivery) -> (Verdict, String) {
+/// for `delivery.attempt + 1` attempts and a short description of what happened. A
+/// delivery whose route signs forwards is never sent unsigned: when the route or its
+/// `origin_secret` cannot be resolved now (config changed, binding removed), the attempt
+/// fails and is retried on the schedule (and, once spent, dead-lettered, not dropped).
+pub async fn attempt(env: &Env, delivery: &Delivery) -> (Verdict, String, Outcome) {
     let gw = gateway(env);
-    let key = gw
+    let route = gw
         .as_ref()
         .as_ref()
         .ok()
-        .and_then(|g| g.route(&delivery.route))
+        .and_then(|g| g.route(&delivery.route));
+    let key = route
         .and_then(|r| r.origin_key.as_ref())
         .map(|k| k.0.clone());
-    let out = forward::build(delivery, None, key.as_deref(), now_ms() / 1000, &RustCrypto);
+    let must_sign = delivery
+        .signed
+        .unwrap_or_else(|| route.is_none_or(|r| r.origin_key.is_some()));
     let mut current = delivery.clone();
     current.attempt += 1;
+    if must_sign && key.is_none() {
+        let what = if route.is_some() {
+            "the route's origin_secret cannot be resolved now; not sent unsigned"
+        } else {
+            "the route cannot be resolved now (config changed or invalid); not sent unsigned"
+        };
+        let verdict =
+            forward::retry_or_give_up(&current, what.to_owned(), None, js_sys::Math::random());
+        return (verdict, what.to_owned(), Outcome::NotSent);
+    }
+    let now = now_ms();
+    let resigned;
+    let delivery = match route {
+        Some(r) if delivery.forward == ForwardMode::Passthrough => {
+            let original = forward::passthrough_request(delivery, now);
+            let mut d = delivery.clone();
+            if let Some(fresh) = r
+                .provider
+                .resign(delivery.key_index, &original, &RustCrypto)
+            {
+                forward::replace_headers(&mut d.request_headers, fresh);
+            }
+            resigned = d;
+            &resigned
+        }
+        _ => delivery,
+    };
+    let out = forward::build(delivery, None, key.as_deref(), now / 1000, &RustCrypto);
     let result = send(&out, delivery.timeout_ms).await;
     let verdict = forward::judge(&current, result, js_sys::Math::random());
-    (verdict, describe(result))
+    let outcome = match result {
+        Attempt::Status { status, .. } => Outcome::of_status(status),
+        Attempt::Timeout | Attempt::NetworkError => Outcome::Down,
+    };
+    (verdict, describe(result), outcome)
 }
 
 fn describe(a: Attempt) -> String {
@@ -166,7 +229,8 @@ async fn send(out: &forward::OriginRequest, timeout_ms: u64) -> Attempt {
 
 /// The consumer: every message is handled on its own (ack, re-send with backoff, or
 /// dead-letter), concurrently within the batch so one slow origin call does not hold the
-/// others back.
+/// others back. The dead-letter queue's consumer (`...-dead`) only stores: what reaches it
+/// is a message the main consumer could not process.
 pub async fn consume<T>(batch: MessageBatch<T>, env: Env) -> worker::Result<()> {
     let dead_letter_queue = batch.queue().ends_with("-dead");
     let env = &env;
@@ -174,20 +238,23 @@ pub async fn consume<T>(batch: MessageBatch<T>, env: Env) -> worker::Result<()> 
         let Some(delivery) = decode(&msg.body()) else {
             // Not ours to read: retried by the queue, then kept by its DLQ, never dropped.
             console_error!(
-                "edgehook: queue message {} could not be decoded; leaving it to the queue",
-                msg.id()
+                "{}",
+                serde_json::json!({
+                    "edgehook": "delivery",
+                    "level": "alert",
+                    "outcome": "undecodable",
+                    "detail": format!("queue message {} could not be decoded; left to the queue and its DLQ", msg.id()),
+                })
             );
-            msg.retry();
+            msg.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(60).build());
             return;
         };
         if dead_letter_queue {
-            bury(
-                env,
-                &msg,
-                &delivery,
-                "the queue gave up on it (consumer failures)",
-            )
-            .await;
+            let reason = delivery
+                .dead_reason
+                .clone()
+                .unwrap_or_else(|| "the queue gave up on it (consumer failures)".into());
+            bury(env, &msg, &delivery, &reason).await;
         } else {
             handle(env, &msg, delivery).await;
         }
@@ -196,26 +263,76 @@ pub async fn consume<T>(batch: MessageBatch<T>, env: Env) -> worker::Result<()> 
     Ok(())
 }
 
+/// Waits between tries of a spilled body that is not readable yet (KV is eventually
+/// consistent: a key written in one location may take up to a minute elsewhere): 1 s,
+/// doubling to 5 min, for about 2 h before the stub is dead-lettered as it is.
+const BODY_WAIT_MAX_S: u32 = 300;
+const BODY_WAITS: u32 = 30;
+
 async fn handle(env: &Env, msg: &RawMessage, received: Delivery) {
+    if let Some(reason) = received.dead_reason.clone() {
+        // Given up earlier; only the dead-letter store's write is still owed.
+        bury(env, msg, &received, &reason).await;
+        return;
+    }
     let mut delivery = received.clone();
     if delivery.spilled {
         match store::get_body(env, &delivery).await {
             Ok(Some(full)) => delivery = full,
             Ok(None) | Err(_) => {
-                console_error!(
+                let mut next = received;
+                next.body_waits += 1;
+                if next.body_waits > BODY_WAITS {
+                    let reason = "spilled body never became readable";
+                    console_error!("{}", log(&next, "body_unavailable", reason));
+                    next.dead_reason = Some(reason.into());
+                    bury(env, msg, &next, reason).await;
+                    return;
+                }
+                let delay = (1u32 << (next.body_waits - 1).min(20)).min(BODY_WAIT_MAX_S);
+                console_log!(
                     "{}",
                     log(
-                        &delivery,
+                        &next,
                         "body_unavailable",
-                        "spilled body not readable yet"
+                        &format!("spilled body not readable yet; tried again in {delay} s, no attempt spent")
                     )
                 );
-                msg.retry();
+                resend(env, msg, &next, delay).await;
                 return;
             }
         }
     }
-    let (verdict, what) = attempt(env, &delivery).await;
+    // The origin's gate: a cap or an open breaker holds the message without spending an
+    // attempt, so the time a breaker is open never counts toward the dead-letter store.
+    let limits = gateway(env)
+        .as_ref()
+        .as_ref()
+        .ok()
+        .and_then(|g| g.route(&delivery.route))
+        .map(|r| r.spec.gate_limits());
+    let lease = match limits {
+        None => None,
+        Some(limits) => {
+            match gate::admit(env, &delivery.origin, limits).await {
+                Admission::Go(lease) => lease,
+                Admission::Hold { wait_s, reason } => {
+                    console_log!(
+                    "{}",
+                    log(
+                        &received,
+                        "held",
+                        &format!("origin gate: {reason}; tried again in {wait_s} s, no attempt spent")
+                    )
+                );
+                    resend(env, msg, &received, wait_s).await;
+                    return;
+                }
+            }
+        }
+    };
+    let (verdict, what, outcome) = attempt(env, &delivery).await;
+    gate::report(env, lease, outcome).await;
     let mut next = received;
     next.attempt += 1;
     match verdict {
@@ -235,39 +352,85 @@ async fn handle(env: &Env, msg: &RawMessage, received: Delivery) {
                     &format!("{what}; next attempt in {delay} s")
                 )
             );
-            // Re-send with the attempt count, so backoff and the give-up point survive
-            // isolate restarts; if that fails, let the queue redeliver the original.
-            let resent = match (bindings::queue(env), serde_json::to_string(&next)) {
-                (Some(q), Ok(text)) => q.send_text(&text, Some(delay)).await.is_ok(),
-                _ => false,
-            };
-            if resent {
-                msg.ack();
-            } else {
-                msg.retry_with_options(
-                    &QueueRetryOptionsBuilder::new()
-                        .with_delay_seconds(delay)
-                        .build(),
-                );
-            }
+            resend(env, msg, &next, delay).await;
         }
         Verdict::Dead(reason) => {
             console_log!("{}", log(&next, "dead", &reason));
+            next.dead_reason = Some(reason.clone());
             bury(env, msg, &next, &reason).await;
         }
     }
 }
 
-/// Stores a dead letter, then acks; if the store fails the message is retried so the
-/// queue keeps it (and finally moves it to its DLQ): nothing vanishes.
+/// Sends `next` as a fresh message delayed by `delay_s`, then acks the one being handled:
+/// the state (attempts, store failures) survives isolate restarts, and a schedule longer
+/// than the queue's retention travels as fresh messages. If the send fails, the queue
+/// redelivers the message being handled after the same delay (and, past its
+/// `max_retries`, moves it to its DLQ, whose consumer stores it).
+async fn resend(env: &Env, msg: &RawMessage, next: &Delivery, delay_s: u32) {
+    let delay_s = delay_s.min(crate::config::MAX_RETRY_DELAY_S);
+    let resent = match (bindings::queue(env), serde_json::to_string(next)) {
+        (Some(q), Ok(text)) => q.send_text(&text, Some(delay_s)).await.is_ok(),
+        _ => false,
+    };
+    if resent {
+        msg.ack();
+    } else {
+        msg.retry_with_options(
+            &QueueRetryOptionsBuilder::new()
+                .with_delay_seconds(delay_s)
+                .build(),
+        );
+    }
+}
+
+/// Stores a dead letter, then acks. If the store refuses (KV down, throttled, unbound),
+/// the message is kept: re-sent with a growing delay (doubling from the route's first
+/// retry delay to an hour) for as long as it takes, each failure an alert-level log line
+/// with the event id. Nothing given up on is ever dropped.
 async fn bury(env: &Env, msg: &RawMessage, d: &Delivery, reason: &str) {
     match store::put_dead(env, d, reason).await {
-        Ok(()) => msg.ack(),
+        Ok(key) => {
+            console_error!("{}", alert(d, "dead_lettered", reason, Some(&key)));
+            msg.ack();
+            if d.spilled {
+                store::delete_body(env, d).await;
+            }
+        }
         Err(e) => {
-            console_error!("{}", log(d, "dead_store_failed", &e.to_string()));
-            msg.retry();
+            let mut next = d.clone();
+            next.dead_reason = Some(reason.to_owned());
+            next.store_attempts = next.store_attempts.saturating_add(1);
+            let delay = forward::store_backoff(&next, next.store_attempts);
+            console_error!(
+                "{}",
+                alert(
+                    &next,
+                    "dead_store_failed",
+                    &format!("{e}; kept in the queue, stored again in {delay} s"),
+                    None
+                )
+            );
+            resend(env, msg, &next, delay).await;
         }
     }
+}
+
+/// An alert-level delivery line: an event given up on, or a store refusing it.
+fn alert(d: &Delivery, outcome: &str, detail: &str, key: Option<&str>) -> String {
+    serde_json::json!({
+        "edgehook": "delivery",
+        "level": "alert",
+        "route": d.route,
+        "provider": d.provider,
+        "event_id": d.id,
+        "attempt": d.attempt,
+        "store_attempts": d.store_attempts,
+        "outcome": outcome,
+        "detail": detail,
+        "key": key,
+    })
+    .to_string()
 }
 
 fn log(d: &Delivery, outcome: &str, detail: &str) -> String {

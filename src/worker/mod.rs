@@ -4,6 +4,7 @@
 mod bindings;
 mod deliver;
 mod demo;
+mod gate;
 mod store;
 mod webcrypto;
 
@@ -361,7 +362,11 @@ async fn handle_webhook(
                     console_error!("edgehook: dedup store unavailable, continuing without it: {e}")
                 }
             }
-            if let Err(rej) = deliver::enqueue(&env, &raw_ctx, *delivery).await {
+            let inline_ok = route.is_some_and(|r| r.spec.inline_delivery);
+            let dedup_ttl_s = route.map_or(crate::config::MIN_DEFAULT_DEDUP_TTL_S, |r| {
+                r.spec.dedup_ttl()
+            });
+            if let Err(rej) = deliver::enqueue(&env, &raw_ctx, *delivery, inline_ok).await {
                 log(
                     route_path,
                     provider,
@@ -375,7 +380,13 @@ async fn handle_webhook(
                 return respond_rejection(&rej);
             }
             // The event is queued: the ack need not wait for the dedup record too.
-            store::remember(kv.as_ref(), &raw_ctx, &seen_key, accepted_at_ms);
+            store::remember(
+                kv.as_ref(),
+                &raw_ctx,
+                &seen_key,
+                accepted_at_ms,
+                dedup_ttl_s,
+            );
             if log_accepted(&env) {
                 log(
                     route_path,

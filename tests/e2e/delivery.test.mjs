@@ -64,7 +64,7 @@ test('fault injection: 300+ events across providers, acknowledged = delivered + 
     };
     const deadLetters = await waitFor(settled, 200000, 500);
     const d = delivered();
-    const deadIds = new Set((deadLetters || []).map((x) => x.delivery.id));
+    const deadIds = new Set((deadLetters || []).map((x) => x.id));
     const missing = acked.filter((id) => !d.has(id) && !deadIds.has(id));
     for (const e of origin.delivered()) verifyForward(e, vars.DEMO_ORIGIN_SECRET);
     for (const id of gone) {
@@ -138,10 +138,11 @@ test('dead letters can be listed and replayed with the admin token only', async 
   try {
     const req = samples.worldline.build(vars, Math.floor(Date.now() / 1000));
     assert.equal((await post(gw.url + samples.worldline.path, req.body, req.headers)).status, 200);
-    const list = await waitFor(async () => (await dead(gw)).find((x) => x.delivery.id === req.id));
+    const list = await waitFor(async () => (await dead(gw)).find((x) => x.id === req.id));
     assert.ok(list, 'dead-lettered after a 400');
     assert.match(list.reason, /400/);
-    assert.equal(list.delivery.attempt, 1, '4xx is not retried');
+    assert.equal(list.attempt, 1, '4xx is not retried');
+    assert.equal(list.route, samples.worldline.path);
     let res = await fetch(`${gw.url}/__edgehook/dead`);
     assert.equal(res.status, 401);
     res = await fetch(`${gw.url}/__edgehook/dead`, { headers: { authorization: 'Bearer wrong' } });
@@ -216,9 +217,26 @@ test('an event too large for a queue message travels through KV and arrives whol
   }
 });
 
-test('no queue bound: forwarded inline, best effort', async () => {
+test('no queue bound: refused with 503 (the provider retries), nothing forwarded', async () => {
   const origin = await startOrigin();
   const gw = await startGateway({ routes: routesTo(`${origin.url}/in`, { origin_secret: 'DEMO_ORIGIN_SECRET' }), secrets, queue: false });
+  try {
+    const req = samples.worldline.build(vars, Math.floor(Date.now() / 1000));
+    const res = await post(gw.url + samples.worldline.path, req.body, req.headers);
+    assert.equal(res.status, 503);
+    assert.equal(res.json.error.code, 'queue_unavailable');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(origin.received.length, 0);
+    assert.ok(gw.logs.join('').includes('queue_not_bound'), 'an alert names the missing binding');
+  } finally {
+    await gw.dispose();
+    await origin.close();
+  }
+});
+
+test('no queue bound, inline_delivery opted in: forwarded inline, best effort', async () => {
+  const origin = await startOrigin();
+  const gw = await startGateway({ routes: routesTo(`${origin.url}/in`, { origin_secret: 'DEMO_ORIGIN_SECRET', inline_delivery: true }), secrets, queue: false });
   try {
     const req = samples.worldline.build(vars, Math.floor(Date.now() / 1000));
     assert.equal((await post(gw.url + samples.worldline.path, req.body, req.headers)).status, 200);

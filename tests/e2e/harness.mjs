@@ -42,7 +42,7 @@ export async function startOrigin(behave = () => ({ status: 200 })) {
 }
 
 /** Starts the built worker with the given routes and secret bindings. */
-export async function startGateway({ routes, secrets = {}, queue = true, kv = true, routesRaw, log, script = 'index.js' } = {}) {
+export async function startGateway({ routes, secrets = {}, queue = true, kv = true, gate = true, routesRaw, log, script = 'index.js' } = {}) {
   const bindings = { ...secrets };
   if (routesRaw !== undefined) bindings.EDGEHOOK_ROUTES = routesRaw;
   else if (routes) bindings.EDGEHOOK_ROUTES = JSON.stringify(routes);
@@ -67,11 +67,14 @@ export async function startGateway({ routes, secrets = {}, queue = true, kv = tr
   if (queue) {
     opts.queueProducers = { EDGEHOOK_QUEUE: { queueName: 'edgehook-events' } };
     opts.queueConsumers = {
-      'edgehook-events': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 10, deadLetterQueue: 'edgehook-events-dead' },
-      'edgehook-events-dead': { maxBatchSize: 10, maxBatchTimeout: 0 },
+      // As in wrangler.toml.
+      'edgehook-events': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 100, deadLetterQueue: 'edgehook-events-dead' },
+      'edgehook-events-dead': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 100, deadLetterQueue: 'edgehook-events-kept' },
     };
   }
   if (kv) opts.kvNamespaces = { EDGEHOOK_KV: 'edgehook-kv' };
+  // The per-origin gate, as in wrangler.toml (the class is exported by the built worker).
+  if (gate) opts.durableObjects = { EDGEHOOK_ORIGIN_GATE: 'OriginGate' };
   const mf = new Miniflare(opts);
   let url;
   try {
