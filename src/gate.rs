@@ -37,9 +37,11 @@ pub struct Limits {
     pub lease_ms: u64,
 }
 
-/// The gate's answer to a request for an attempt.
+/// The gate's answer to a request for an attempt. Externally tagged (`{"granted":{...}}`):
+/// an internally tagged enum links serde's buffering `Content` deserializer, ~10 KB of wasm
+/// for a message that only this build's worker and Durable Object exchange.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "permit", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Permit {
     /// Go ahead; report the outcome with this lease.
     Granted {
