@@ -38,7 +38,7 @@ command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
 pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
 command -v cc >/dev/null || need_pkgs+=(build-essential)
 
-installed_version() { "$1" --version 2>/dev/null | awk '{print $2}'; }
+installed_version() { "$1" --version 2>/dev/null | awk '{print $NF}'; }  # "worker-build" prints the bare version
 
 pids=()
 if [ "$(installed_version "$TOOLS/bin/worker-build")" != "$WORKER_BUILD_VERSION" ]; then
