@@ -177,6 +177,19 @@ if (edge) {
     }
     p();
   }
+  if (edge.eventlogRatio) {
+    const e = edge.eventlogRatio;
+    const a = row(e.over);
+    const b = row(e.of);
+    p('#### Event log: the ack path with the D1 binding present vs absent (Stripe 2 KiB, `EDGEHOOK_LOG=rejections`)');
+    p();
+    p('| variant | req/s | CPU µs/req |');
+    p('|---|---:|---:|');
+    for (const r of [a, b]) p(`| \`${r.name}\` | ${f(r.rps)} | ${f(r.cpuUs)} |`);
+    p();
+    p(`Interleaved ratio, CPU/req with ÷ without, median of ${e.rounds.length} paired rounds: **${f(e.median, 3)}** (target ≤ 1.05: ${ok(e.median <= 1.05)}); per round ${e.rounds.map((x) => f(x, 3)).join(', ')}.`);
+    p();
+  }
   const routes = edge.rows.filter((r) => r.group === 'routes');
   if (routes.length) {
     p('#### Routes in config (edgehook, Stripe 2 KiB on the last route, `EDGEHOOK_LOG=rejections`)');

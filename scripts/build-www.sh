@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser payload tester: the core with feature `browser` (and, as a second module,
 # `browser-signer`) for wasm32, bound with wasm-bindgen --target web into www/pkg/, then copies www/ to the dev server's static
-# assets (build/site/__edgehook/tester/, served by `npm start` at /__edgehook/tester/).
+# assets (build/site/__edgehook/tester/, served by `npm start` at /__edgehook/tester/), and
+# the operator console www/console/ to build/site/__edgehook/console/.
 #
 # Usage: scripts/build-www.sh [--no-site]
 #   www/ is then a complete static site: serve it from any static host (over http, since
@@ -31,6 +32,11 @@ if [ "${1:-}" != --no-site ]; then
   rm -rf "$site"
   mkdir -p "$site"
   cp -R www/. "$site/"
+  # The operator console beside it (/__edgehook/console/), in the tester's style.
+  console="${site%/tester}/console"
+  rm -rf "$console" "$site/console"
+  mkdir -p "$console"
+  cp -R www/console/. www/style.css "$console/"
 fi
 for m in edgehook edgehook_signer; do
   printf '[build-www] www/pkg/%s: %s bytes wasm, %s bytes gzipped (wasm + JS glue)\n' "$m" \

@@ -81,6 +81,13 @@ pub enum Rejection {
     /// Admin API: no such item.
     #[error("not found")]
     NotFound,
+    /// Admin API: a query parameter is unknown or malformed.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// Admin API: the event log (D1) is bound but could not be read; nothing is lost (the
+    /// queue is the truth), the operator should look at the worker's log.
+    #[error("the event log is unavailable; retry later")]
+    LogUnavailable,
 }
 
 impl Rejection {
@@ -108,6 +115,8 @@ impl Rejection {
             Self::QueueUnavailable => "queue_unavailable",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
+            Self::InvalidQuery(_) => "invalid_query",
+            Self::LogUnavailable => "eventlog_unavailable",
         }
     }
 
@@ -128,14 +137,15 @@ impl Rejection {
             | Self::MalformedHeader(..)
             | Self::MalformedBody(_)
             | Self::UnsupportedPayload(_)
-            | Self::AmbiguousField(_) => 400,
+            | Self::AmbiguousField(_)
+            | Self::InvalidQuery(_) => 400,
             Self::TestEventRefused => 403,
             Self::StaleTimestamp(_) => 408,
             Self::BodyTooLarge(_) => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::HeadersTooLarge(_) => 431,
             Self::ConfigInvalid(_) => 500,
-            Self::QueueUnavailable => 503,
+            Self::QueueUnavailable | Self::LogUnavailable => 503,
         }
     }
 

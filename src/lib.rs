@@ -7,6 +7,7 @@
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod eventlog;
 pub mod explain;
 pub mod forward;
 pub mod gate;

@@ -8,7 +8,7 @@
 // rotating), so drift of a shared machine does not favour whichever variant ran first.
 //
 // Usage: node benches/edge/run.mjs [--rounds 5] [--duration 3] [--connections 16]
-//        [--groups floor,verify,standard,sibs,body,routes] [--out target/bench/edge.json]
+//        [--groups floor,verify,standard,sibs,body,routes,eventlog] [--out target/bench/edge.json]
 //        [--only name,name] [--profile name [--profile-seconds 5]]
 // --profile samples the named variant's isolate with V8's CPU profiler (through workerd's
 // inspector) during one load round and prints self and inclusive time per function (wasm
@@ -33,7 +33,7 @@ const ROUNDS = Number(arg('rounds', 5));
 const DURATION = Number(arg('duration', 3));
 const SCALE_DURATION = Number(arg('scale-duration', Math.min(DURATION, 3)));
 const CONNECTIONS = Number(arg('connections', 16));
-const GROUPS = arg('groups', 'floor,verify,standard,sibs,body,routes').split(',');
+const GROUPS = arg('groups', 'floor,verify,standard,sibs,body,routes,eventlog').split(',');
 const ONLY = arg('only', '') ? arg('only', '').split(',') : null;
 const PROFILE = arg('profile', '');
 const PROFILE_SECONDS = Number(arg('profile-seconds', 5));
@@ -454,7 +454,24 @@ function variants() {
       add('routes', `edgehook-routes-${n}`, `edgehook (EDGEHOOK_LOG=rejections), ${n} routes configured`, edgehook(routes, QUIET), () => stripeRequest(`/hooks/r${n - 1}`, 2048), { verifies: true, duration: SCALE_DURATION, routes: n });
     }
   }
+  if (GROUPS.includes('eventlog')) {
+    // The event log's binding present vs absent on the ack path (the log is written by the
+    // consumer, off this path): interleaved rounds, their CPU ratio reported below.
+    const withD1 = edgehook(stripeRoutes, QUIET);
+    withD1.workers[0].d1Databases = { EDGEHOOK_DB: 'bench-events' };
+    add('eventlog', 'edgehook-stripe-no-d1', 'edgehook (EDGEHOOK_LOG=rejections), Stripe 2 KiB, no EDGEHOOK_DB', edgehook(stripeRoutes, QUIET), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
+    add('eventlog', 'edgehook-stripe-d1', 'same, EDGEHOOK_DB (D1 event log) bound', withD1, stripe2k, { verifies: true, expect: /"status":"accepted"/ });
+  }
   return ONLY ? vs.filter((v) => ONLY.includes(v.name)) : vs;
+}
+
+/** Per round, CPU/request of `b` over `a` (run back to back, interleaved), and its median. */
+function cpuRatio(rows, a, b) {
+  const ra = rows.find((r) => r.name === a);
+  const rb = rows.find((r) => r.name === b);
+  if (!ra || !rb) return null;
+  const per = ra.rounds.map((r, i) => rb.rounds[i].cpuUs / r.cpuUs);
+  return { of: b, over: a, median: median(per), rounds: per };
 }
 
 // ---- main ---------------------------------------------------------------------------------
@@ -487,7 +504,9 @@ const versions = {
   standardwebhooks: JSON.parse(fs.readFileSync(path.join(root, 'node_modules/standardwebhooks/package.json'), 'utf8')).version,
 };
 const wasmBytes = fs.statSync(path.join(BUILD, 'index_bg.wasm')).size;
-const result = { date: new Date().toISOString(), machine: `${os.cpus()[0].model}, ${os.cpus().length} cores`, priority: PRIORITY || '0', loadavg: os.loadavg(), versions, rounds: ROUNDS, duration: DURATION, scaleDuration: SCALE_DURATION, connections: CONNECTIONS, wasmBytes, seconds: (Date.now() - started) / 1000, rows };
+const eventlogRatio = cpuRatio(rows, 'edgehook-stripe-no-d1', 'edgehook-stripe-d1');
+if (eventlogRatio) process.stderr.write(`[edge] eventlog: ack-path CPU/req with D1 bound / without = ${eventlogRatio.median.toFixed(3)} (rounds ${eventlogRatio.rounds.map((x) => x.toFixed(3)).join(', ')})\n`);
+const result = { eventlogRatio, date: new Date().toISOString(), machine: `${os.cpus()[0].model}, ${os.cpus().length} cores`, priority: PRIORITY || '0', loadavg: os.loadavg(), versions, rounds: ROUNDS, duration: DURATION, scaleDuration: SCALE_DURATION, connections: CONNECTIONS, wasmBytes, seconds: (Date.now() - started) / 1000, rows };
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
 fs.writeFileSync(OUT, JSON.stringify(result, null, 2));
 fs.rmSync(TMP, { recursive: true, force: true });

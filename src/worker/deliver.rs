@@ -15,8 +15,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::Context as JsContext;
 
 use super::gate::{self, Admission};
-use super::{bindings, gateway, now_ms, store, QUEUE};
+use super::{bindings, eventlog, gateway, now_ms, store, QUEUE};
 use crate::config::ForwardMode;
+use crate::eventlog::State;
 use crate::forward::{self, Attempt, Verdict};
 use crate::gate::Outcome;
 use crate::gateway::Delivery;
@@ -231,9 +232,10 @@ async fn send(out: &forward::OriginRequest, timeout_ms: u64) -> Attempt {
 /// dead-letter), concurrently within the batch so one slow origin call does not hold the
 /// others back. The dead-letter queue's consumer (`...-dead`) only stores: what reaches it
 /// is a message the main consumer could not process.
-pub async fn consume<T>(batch: MessageBatch<T>, env: Env) -> worker::Result<()> {
+pub async fn consume<T>(batch: MessageBatch<T>, env: Env, ctx: Context) -> worker::Result<()> {
     let dead_letter_queue = batch.queue().ends_with("-dead");
     let env = &env;
+    let ctx = &ctx;
     join_all(batch.raw_iter().map(|msg| async move {
         let Some(delivery) = decode(&msg.body()) else {
             // Not ours to read: retried by the queue, then kept by its DLQ, never dropped.
@@ -255,8 +257,9 @@ pub async fn consume<T>(batch: MessageBatch<T>, env: Env) -> worker::Result<()> 
                 .clone()
                 .unwrap_or_else(|| "the queue gave up on it (consumer failures)".into());
             bury(env, &msg, &delivery, &reason).await;
+            eventlog::buried(env, ctx, &delivery, &reason);
         } else {
-            handle(env, &msg, delivery).await;
+            handle(env, ctx, &msg, delivery).await;
         }
     }))
     .await;
@@ -269,7 +272,7 @@ pub async fn consume<T>(batch: MessageBatch<T>, env: Env) -> worker::Result<()> 
 const BODY_WAIT_MAX_S: u32 = 300;
 const BODY_WAITS: u32 = 30;
 
-async fn handle(env: &Env, msg: &RawMessage, received: Delivery) {
+async fn handle(env: &Env, ctx: &Context, msg: &RawMessage, received: Delivery) {
     if let Some(reason) = received.dead_reason.clone() {
         // Given up earlier; only the dead-letter store's write is still owed.
         bury(env, msg, &received, &reason).await;
@@ -326,15 +329,33 @@ async fn handle(env: &Env, msg: &RawMessage, received: Delivery) {
                     )
                 );
                     resend(env, msg, &received, wait_s).await;
+                    eventlog::held(env, ctx, &delivery);
                     return;
                 }
             }
         }
     };
+    let started_ms = now_ms();
     let (verdict, what, outcome) = attempt(env, &delivery).await;
     gate::report(env, lease, outcome).await;
     let mut next = received;
     next.attempt += 1;
+    let (state, dead_reason) = match &verdict {
+        Verdict::Delivered => (State::Delivered, None),
+        Verdict::Retry(_) => (State::Retrying, None),
+        Verdict::Dead(reason) => (State::Dead, Some(reason.as_str())),
+    };
+    eventlog::attempted(
+        env,
+        ctx,
+        eventlog::Attempted {
+            full: &delivery,
+            state,
+            detail: &what,
+            started_ms,
+            dead_reason,
+        },
+    );
     match verdict {
         Verdict::Delivered => {
             console_log!("{}", log(&next, "delivered", &what));

@@ -4,6 +4,7 @@
 mod bindings;
 mod deliver;
 mod demo;
+mod eventlog;
 mod gate;
 mod store;
 mod webcrypto;
@@ -262,7 +263,14 @@ pub async fn fetch(
     let result = if path.starts_with("/__demo/") {
         demo::handle(Request::from(req), &env).await.map(Into::into)
     } else if path.starts_with("/__edgehook/") {
-        store::admin(Request::from(req), &env).await.map(Into::into)
+        let req = Request::from(req);
+        if !eventlog::serves(path) {
+            store::admin(req, &env).await.map(Into::into)
+        } else if let Err(r) = store::authorized(&req, &env) {
+            reject(&r).map(Into::into)
+        } else {
+            eventlog::admin(req, &env).await.map(Into::into)
+        }
     } else {
         handle_webhook(req, &url, env, ctx).await
     };
@@ -299,12 +307,15 @@ async fn handle_webhook(
     let (route_path, provider) = route
         .map(|r| (r.spec.path.as_str(), r.provider.name()))
         .unwrap_or((path, ""));
+    // Counted under the configured route only: a flood of random paths adds one key.
+    let counted_route = route.map_or("", |r| r.spec.path.as_str());
 
     let read = read_request(&req, &method, path, route.map(|r| r.max_body()), started).await;
     let core_req = match read {
         Ok(r) => r,
         Err(rej) => {
             let resp = respond_rejection(&rej);
+            eventlog::rejected(&env, &raw_ctx, counted_route, rej.code());
             log(
                 route_path,
                 provider,
@@ -367,6 +378,7 @@ async fn handle_webhook(
                 r.spec.dedup_ttl()
             });
             if let Err(rej) = deliver::enqueue(&env, &raw_ctx, *delivery, inline_ok).await {
+                eventlog::rejected(&env, &raw_ctx, counted_route, rej.code());
                 log(
                     route_path,
                     provider,
@@ -417,6 +429,7 @@ async fn handle_webhook(
             respond(&reply, head, None)
         }
         Decision::Reject(rej) => {
+            eventlog::rejected(&env, &raw_ctx, counted_route, rej.code());
             log(
                 route_path,
                 provider,
@@ -553,9 +566,15 @@ async fn read_request(
 async fn queue(
     batch: MessageBatch<serde_json::Value>,
     env: Env,
-    _ctx: Context,
+    ctx: Context,
 ) -> worker::Result<()> {
-    deliver::consume(batch, env).await
+    deliver::consume(batch, env, ctx).await
+}
+
+/// The cron trigger (wrangler.toml `[triggers]`): the event log's retention.
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    eventlog::retention(&env).await;
 }
 
 /// Used by `store` to replay dead letters and by `demo`.

@@ -187,7 +187,7 @@ fn json(status: u16, v: &serde_json::Value) -> worker::Result<Response> {
     Ok(resp)
 }
 
-fn authorized(req: &Request, env: &Env) -> Result<(), Rejection> {
+pub(super) fn authorized(req: &Request, env: &Env) -> Result<(), Rejection> {
     let Ok(token) = env.secret(ADMIN_TOKEN) else {
         // Off unless the operator sets a token.
         return Err(Rejection::NotFound);
@@ -287,7 +287,7 @@ pub async fn admin(req: Request, env: &Env) -> worker::Result<Response> {
 /// Re-queues every dead letter of event `id` (on `route`, else on any configured route)
 /// as a fresh delivery chain of the next generation, then deletes exactly the letters it
 /// read: a letter of the new chain has a key of its own and survives.
-async fn replay(
+pub(super) async fn replay(
     env: &Env,
     kv: &worker::kv::KvStore,
     id: &str,

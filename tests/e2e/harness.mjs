@@ -42,7 +42,7 @@ export async function startOrigin(behave = () => ({ status: 200 })) {
 }
 
 /** Starts the built worker with the given routes and secret bindings. */
-export async function startGateway({ routes, secrets = {}, queue = true, kv = true, gate = true, routesRaw, log, script = 'index.js' } = {}) {
+export async function startGateway({ routes, secrets = {}, queue = true, kv = true, gate = true, d1 = false, routesRaw, log, script = 'index.js' } = {}) {
   const bindings = { ...secrets };
   if (routesRaw !== undefined) bindings.EDGEHOOK_ROUTES = routesRaw;
   else if (routes) bindings.EDGEHOOK_ROUTES = JSON.stringify(routes);
@@ -75,15 +75,31 @@ export async function startGateway({ routes, secrets = {}, queue = true, kv = tr
   if (kv) opts.kvNamespaces = { EDGEHOOK_KV: 'edgehook-kv' };
   // The per-origin gate, as in wrangler.toml (the class is exported by the built worker).
   if (gate) opts.durableObjects = { EDGEHOOK_ORIGIN_GATE: 'OriginGate' };
+  // The event log (wrangler.toml [[d1_databases]]): `d1: true` applies migrations/ as
+  // `wrangler d1 migrations apply` would; 'unmigrated' binds a database without tables,
+  // so every write fails (the log's failure mode).
+  if (d1) opts.d1Databases = { EDGEHOOK_DB: 'edgehook-events' };
   const mf = new Miniflare(opts);
   let url;
   try {
     url = (await mf.ready).toString().replace(/\/$/, '');
+    if (d1 === true) await applyMigrations(await mf.getD1Database('EDGEHOOK_DB'));
   } catch (e) {
     process.stderr.write(logs.join(''));
     throw e;
   }
   return { mf, url, logs, dispose: () => mf.dispose() };
+}
+
+/** Runs every migrations/*.sql in name order, statement by statement. */
+export async function applyMigrations(db) {
+  const dir = path.join(root, 'migrations');
+  const fs = await import('node:fs');
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.sql')).sort()) {
+    const sql = fs.readFileSync(path.join(dir, f), 'utf8').replace(/^--.*$/gm, '');
+    const stmts = sql.split(';').map((x) => x.trim()).filter(Boolean);
+    await db.batch(stmts.map((x) => db.prepare(x)));
+  }
 }
 
 /** Polls `fn` until it returns truthy or `ms` elapse. */
