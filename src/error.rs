@@ -88,6 +88,10 @@ pub enum Rejection {
     /// queue is the truth), the operator should look at the worker's log.
     #[error("the event log is unavailable; retry later")]
     LogUnavailable,
+    /// Admin API: the deployment has no event log (no D1 binding). A 404, not a 500: the
+    /// worker is configured as intended, the operator asked for a feature it does not run.
+    #[error("the event log is off: bind a D1 database as EDGEHOOK_DB (README, \"Event log\")")]
+    LogOff,
 }
 
 impl Rejection {
@@ -117,6 +121,7 @@ impl Rejection {
             Self::NotFound => "not_found",
             Self::InvalidQuery(_) => "invalid_query",
             Self::LogUnavailable => "eventlog_unavailable",
+            Self::LogOff => "eventlog_off",
         }
     }
 
@@ -140,6 +145,7 @@ impl Rejection {
             | Self::AmbiguousField(_)
             | Self::InvalidQuery(_) => 400,
             Self::TestEventRefused => 403,
+            Self::LogOff => 404,
             Self::StaleTimestamp(_) => 408,
             Self::BodyTooLarge(_) => 413,
             Self::UnsupportedMediaType(_) => 415,

@@ -336,9 +336,7 @@ pub async fn admin(req: Request, env: &Env) -> worker::Result<Response> {
 async fn serve(req: &Request, env: &Env) -> Result<Response, Rejection> {
     let internal = |e: worker::Error| Rejection::ConfigInvalid(format!("response: {e}"));
     let Some(db) = db(env) else {
-        return Err(Rejection::ConfigInvalid(format!(
-            "no {DB} binding: the event log is off (README, \"Event log\")"
-        )));
+        return Err(Rejection::LogOff);
     };
     let unavailable = |e: String| {
         console_error!("edgehook: event log query failed: {e}");

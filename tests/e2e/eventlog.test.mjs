@@ -209,6 +209,18 @@ test('without the admin token configured the log API answers nothing (fails clos
   }, { secrets: noToken });
 });
 
+test('without the D1 binding events flow as before and the log API answers 404 eventlog_off', { timeout: 30000 }, async () => {
+  await withGateway(() => ({ status: 200 }), async (gw, origin) => {
+    const id = await send(gw, 'order-no-log');
+    assert.ok(await forwardedId(origin, id), 'delivered without the event log');
+    for (const p of ['/__edgehook/events', `/__edgehook/events/${id}`, '/__edgehook/stats']) {
+      const r = await api(gw, p);
+      assert.equal(r.status, 404, p);
+      assert.equal(r.json.error.code, 'eventlog_off', p);
+    }
+  }, { d1: false });
+});
+
 test('a flood of rejected requests leaves the event table untouched and costs a few counted rows', { timeout: 60000 }, async () => {
   await withGateway(() => ({ status: 200 }), async (gw) => {
     const db = await gw.mf.getD1Database('EDGEHOOK_DB');
