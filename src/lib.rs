@@ -5,6 +5,7 @@
 #![doc = "adapters behind cargo features."]
 
 pub mod config;
+pub mod entry;
 pub mod error;
 pub mod event;
 pub mod eventlog;

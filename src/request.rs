@@ -3,7 +3,7 @@
 use crate::error::Rejection;
 
 /// An HTTP request as the platform adapter received it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request {
     /// Upper-case method, e.g. `POST`.
     pub method: String,
