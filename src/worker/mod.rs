@@ -260,6 +260,10 @@ pub async fn fetch(
 ) -> Result<JsValue, JsValue> {
     let url = req.url();
     let path = path_of(&url);
+    #[cfg(feature = "fault-probe")]
+    if path == "/__fault/trap" {
+        panic!("fault probe: a deliberate trap (test build)");
+    }
     let result = if path.starts_with("/__demo/") {
         demo::handle(Request::from(req), &env).await.map(Into::into)
     } else if path.starts_with("/__edgehook/") {
