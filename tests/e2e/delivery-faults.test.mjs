@@ -30,6 +30,8 @@ function rng(seed) {
 const FAULTY_KV = `
 import Inner from './index.js';
 import { WorkerEntrypoint } from 'cloudflare:workers';
+// The built entry's default export: worker-build's class, or the hand-written handler object.
+const call = (name, arg, env, ctx) => typeof Inner === 'function' ? new Inner(ctx, env)[name](arg) : Inner[name](arg, env, ctx);
 const state = { failDeadUntil: 0, hideBody: 0, deadPutsRefused: 0, bodyReadsHidden: 0 };
 const hidden = new Map();
 function faulty(real) {
@@ -61,9 +63,9 @@ export default class extends WorkerEntrypoint {
       if (request.method === 'POST') Object.assign(state, await request.json());
       return Response.json(state);
     }
-    return new Inner(this.ctx, this.env2()).fetch(request);
+    return call('fetch', request, this.env2(), this.ctx);
   }
-  queue(batch) { return new Inner(this.ctx, this.env2()).queue(batch); }
+  queue(batch) { return call('queue', batch, this.env2(), this.ctx); }
 }`;
 
 function withScript(name, text) {

@@ -95,7 +95,11 @@ import Inner from './index.js';
 import { WorkerEntrypoint } from 'cloudflare:workers';
 class WorkerQueue { async send() { throw new Error('queue outage (test)'); } async sendBatch() { throw new Error('queue outage (test)'); } }
 export default class extends WorkerEntrypoint {
-  fetch(request) { return new Inner(this.ctx, { ...this.env, EDGEHOOK_QUEUE: new WorkerQueue() }).fetch(request); }
+  fetch(request) {
+    const env = { ...this.env, EDGEHOOK_QUEUE: new WorkerQueue() };
+    // worker-build's class, or the hand-written entry's handler object.
+    return typeof Inner === 'function' ? new Inner(this.ctx, env).fetch(request) : Inner.fetch(request, env, this.ctx);
+  }
 }`);
   const gw = await startGateway({ routes: routesTo(`${origin.url}/in`), secrets, script: 'queue-down-test.mjs' });
   try {
