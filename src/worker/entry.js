@@ -6,8 +6,10 @@
 // Trap recovery: wasm-bindgen's glue (built with --force-enable-abort-handler and
 // --experimental-reset-state-function) marks the instance terminated when a call traps and
 // builds a fresh instance on the next call. What the glue cannot do is done here: the
-// request that trapped gets the stable JSON error instead of the runtime's error page, and
-// the Durable Object's Rust object is rebuilt once its instance is gone.
+// Durable Object's Rust object is rebuilt once its instance is gone, and a call that
+// throws gets the stable JSON error. (Today's `fetch` export is async: a panic inside its
+// future happens in a microtask, so its promise never settles and workerd answers 500
+// itself, "code had hung"; the synchronous core entry will throw here instead.)
 import * as core from './edgehook.js';
 
 const INTERNAL = '{"error":{"code":"internal","message":"internal error"}}';
