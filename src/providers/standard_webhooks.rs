@@ -114,6 +114,23 @@ fn v1_signatures(header: &str) -> (Vec<Vec<u8>>, usize) {
     (out, undecodable)
 }
 
+/// `v1,<base64 HMAC-SHA-256 of "<id>.<ts>.<body>">`: the signature header's value, for a test
+/// payload (`sign`) and for a passthrough attempt re-signed with a fresh timestamp (`resign`).
+fn signature(
+    crypto: &dyn CryptoBackend,
+    key: &[u8],
+    id: &str,
+    ts: impl std::fmt::Display,
+    body: &[u8],
+) -> String {
+    let mac = crypto.mac(
+        Algorithm::HmacSha256,
+        key,
+        &[format!("{id}.{ts}.").as_bytes(), body],
+    );
+    format!("{VERSION},{}", Encoding::Base64.encode(&mac))
+}
+
 impl Provider for StandardWebhooks {
     fn name(&self) -> &'static str {
         "standard-webhooks"
@@ -168,21 +185,13 @@ impl Provider for StandardWebhooks {
             .ok_or_else(|| Rejection::ConfigInvalid("no secret configured".into()))?;
         let id = format!("msg_{}", hex::encode(input.nonce));
         let ts = input.now_s;
-        let prefix = format!("{id}.{ts}.");
-        let mac = crypto.mac(
-            Algorithm::HmacSha256,
-            key,
-            &[prefix.as_bytes(), input.payload],
-        );
+        let signature = signature(crypto, key, &id, ts, input.payload);
         Ok(Signed {
             headers: vec![
                 ("content-type".into(), "application/json".into()),
                 (ID.into(), id),
                 (TIMESTAMP.into(), ts.to_string()),
-                (
-                    SIGNATURE.into(),
-                    format!("{VERSION},{}", Encoding::Base64.encode(&mac)),
-                ),
+                (SIGNATURE.into(), signature),
             ],
             body: input.payload.to_vec(),
         })
@@ -198,17 +207,9 @@ impl Provider for StandardWebhooks {
         let [id_h, ts_h, sig_h] = header_set(req).ok()?;
         let id = req.required(id_h).ok()?;
         let ts = req.now_s();
-        let mac = crypto.mac(
-            Algorithm::HmacSha256,
-            key,
-            &[format!("{id}.{ts}.").as_bytes(), &req.body],
-        );
         Some(vec![
             (ts_h.to_owned(), ts.to_string()),
-            (
-                sig_h.to_owned(),
-                format!("{VERSION},{}", Encoding::Base64.encode(&mac)),
-            ),
+            (sig_h.to_owned(), signature(crypto, key, id, ts, &req.body)),
         ])
     }
 
