@@ -10,15 +10,18 @@
 
 use std::ops::Range;
 
+use crate::config::ForwardMode;
 use crate::error::Rejection;
+use crate::gateway::Delivery;
 use crate::gateway::{Decision, Gateway, Pending, Verified};
 use crate::providers::{Check, Reply};
 use crate::request::Request;
 use crate::verify::{Algorithm, CryptoBackend, MacCheck, RustCrypto};
+use serde::Serialize;
 
-/// First byte of every input buffer: an entry and a wasm of different layouts refuse each
-/// other instead of misreading fields.
-pub const INPUT_VERSION: u8 = 1;
+/// First line of every request head: an entry and a wasm of different layouts refuse
+/// each other instead of misreading fields.
+pub const INPUT_VERSION: &str = "edgehook-in-2";
 
 /// The entry refused the body unread: its declared length passes the route's limit.
 pub const BODY_OVER_LIMIT: u8 = 1;
@@ -38,127 +41,61 @@ pub struct Input {
     pub request: Request,
 }
 
-/// A buffer the entry wrote wrongly. Never caused by sender input (the entry copies
-/// that verbatim), so the adapter answers an internal error, not a rejection.
+/// A head or a result buffer the entry wrote wrongly. Never caused by sender input (the
+/// entry copies that verbatim), so the adapter answers an internal error, not a rejection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputError {
-    /// The first byte is not [`INPUT_VERSION`].
-    Version(u8),
-    /// A length runs past the end of the buffer.
+    /// The first line is not [`INPUT_VERSION`].
+    Version,
+    /// A field is missing or does not parse.
     Truncated,
-    /// Method, path, origin or a header is not UTF-8.
-    NotUtf8,
-    /// Bytes left after the body.
-    Trailing,
+    /// A header name without its value.
+    Unpaired,
 }
 
-/// The input buffer for `input`: the layout the JS entry writes (little-endian):
-/// version u8, flags u8, now_ms f64, method/path/origin as u16 length + bytes, header
-/// count u16, each header as u16 name length, name, u32 value length, value, then the body
-/// as u32 length + bytes. Strings longer than their length field allows are cut, as the
-/// runtime never hands over such values (workerd bounds URLs and headers far lower).
-pub fn encode(input: &Input) -> Vec<u8> {
+/// The request head as the JS entry writes it: one string of `\n`-separated lines,
+/// [`INPUT_VERSION`], flags, `Date.now()`, method, path, origin, then each header read as a
+/// name line and a value line; the body travels beside it as bytes. Text, because the
+/// runtime's strings cross into wasm with one `encodeInto`, and lines, because neither a
+/// serialized URL path nor a header name or value can hold a line break (the Fetch
+/// standard forbids CR, LF and NUL in values; the runtime refuses them).
+pub fn encode(input: &Input) -> String {
     let r = &input.request;
-    let mut out = Vec::with_capacity(
-        32 + r.method.len()
-            + r.path.len()
-            + input.origin.len()
-            + r.headers
-                .iter()
-                .map(|(k, v)| 6 + k.len() + v.len())
-                .sum::<usize>()
-            + r.body.len(),
+    let mut head = format!(
+        "{INPUT_VERSION}\n{}\n{}\n{}\n{}\n{}",
+        input.flags, r.now_ms, r.method, r.path, input.origin
     );
-    out.push(INPUT_VERSION);
-    out.push(input.flags);
-    out.extend_from_slice(&(r.now_ms as f64).to_le_bytes());
-    put16(&mut out, r.method.as_bytes());
-    put16(&mut out, r.path.as_bytes());
-    put16(&mut out, input.origin.as_bytes());
-    let count = r.headers.len().min(usize::from(u16::MAX));
-    out.extend_from_slice(&u16::try_from(count).unwrap_or(u16::MAX).to_le_bytes());
-    for (k, v) in r.headers.iter().take(count) {
-        put16(&mut out, k.as_bytes());
-        put32(&mut out, v.as_bytes());
+    for (k, v) in &r.headers {
+        head.push('\n');
+        head.push_str(k);
+        head.push('\n');
+        head.push_str(v);
     }
-    put32(&mut out, &r.body);
-    out
+    head
 }
 
-fn put16(out: &mut Vec<u8>, b: &[u8]) {
-    let b = b.get(..usize::from(u16::MAX)).unwrap_or(b);
-    out.extend_from_slice(&u16::try_from(b.len()).unwrap_or(u16::MAX).to_le_bytes());
-    out.extend_from_slice(b);
-}
-
-fn put32(out: &mut Vec<u8>, b: &[u8]) {
-    let max = usize::try_from(u32::MAX).unwrap_or(usize::MAX);
-    let b = b.get(..max).unwrap_or(b);
-    out.extend_from_slice(&u32::try_from(b.len()).unwrap_or(u32::MAX).to_le_bytes());
-    out.extend_from_slice(b);
-}
-
-/// Bounds-checked reads over the input buffer.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], InputError> {
-        if n > self.0.len() {
-            return Err(InputError::Truncated);
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
+/// Reads a head [`encode`] (or the JS entry) wrote, with the body it came with.
+pub fn decode(head: &str, body: Vec<u8>) -> Result<Input, InputError> {
+    let mut lines = head.split('\n');
+    if lines.next() != Some(INPUT_VERSION) {
+        return Err(InputError::Version);
     }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], InputError> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-
-    fn len16(&mut self) -> Result<usize, InputError> {
-        Ok(usize::from(u16::from_le_bytes(self.array()?)))
-    }
-
-    fn len32(&mut self) -> Result<usize, InputError> {
-        usize::try_from(u32::from_le_bytes(self.array()?)).map_err(|_| InputError::Truncated)
-    }
-
-    fn text(&mut self, len: usize) -> Result<String, InputError> {
-        std::str::from_utf8(self.take(len)?)
-            .map(str::to_owned)
-            .map_err(|_| InputError::NotUtf8)
-    }
-}
-
-/// Reads a buffer [`encode`] (or the JS entry) wrote.
-pub fn decode(buf: &[u8]) -> Result<Input, InputError> {
-    let mut r = Reader(buf);
-    let [version] = r.array()?;
-    if version != INPUT_VERSION {
-        return Err(InputError::Version(version));
-    }
-    let [flags] = r.array()?;
-    let now = f64::from_le_bytes(r.array()?);
-    let len = r.len16()?;
-    let method = r.text(len)?.to_ascii_uppercase();
-    let len = r.len16()?;
-    let path = r.text(len)?;
-    let len = r.len16()?;
-    let origin = r.text(len)?;
-    let count = r.len16()?;
-    let mut headers = Vec::with_capacity(count.min(crate::gateway::MAX_HEADERS + 1));
-    for _ in 0..count {
-        let len = r.len16()?;
-        let name = r.text(len)?;
-        let len = r.len32()?;
-        headers.push((name, r.text(len)?));
-    }
-    let len = r.len32()?;
-    let body = r.take(len)?.to_vec();
-    if !r.0.is_empty() {
-        return Err(InputError::Trailing);
+    let mut next = || lines.next().ok_or(InputError::Truncated);
+    let flags = next()?.parse::<u8>().map_err(|_| InputError::Truncated)?;
+    // A clock JS could not have produced reads as 0, which every timestamped scheme then
+    // refuses as stale: fails closed.
+    let now_ms = next()?
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+        .map_or(0, |n| n as i64);
+    let method = next()?.to_ascii_uppercase();
+    let path = next()?.to_owned();
+    let origin = next()?.to_owned();
+    let mut headers = Vec::new();
+    while let Some(name) = lines.next() {
+        let value = lines.next().ok_or(InputError::Unpaired)?;
+        headers.push((name.to_owned(), value.to_owned()));
     }
     Ok(Input {
         flags,
@@ -168,9 +105,7 @@ pub fn decode(buf: &[u8]) -> Result<Input, InputError> {
             path,
             headers,
             body,
-            // A clock value JS could not have produced (NaN, beyond i64) reads as 0, which
-            // every timestamped scheme then refuses as stale: fails closed.
-            now_ms: if now.is_finite() { now as i64 } else { 0 },
+            now_ms,
         },
     })
 }
@@ -486,6 +421,342 @@ fn verify_mac(mac: &MacCheck<'_>, crypto: &dyn CryptoBackend) -> Result<Verified
     })
 }
 
+/// Cloudflare Queues take messages up to 128 KB; a bigger delivery keeps its event and
+/// payload in KV and travels as a reference ([`Message::spill`]).
+pub const QUEUE_MESSAGE_LIMIT: usize = 120 * 1024;
+
+/// A delivery as the queue carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The queue message (JSON).
+    pub body: Vec<u8>,
+    /// `(KV key, value)` to store before the message is sent, when the delivery would pass
+    /// [`QUEUE_MESSAGE_LIMIT`]: the message is then a stub naming it.
+    pub spill: Option<(String, Vec<u8>)>,
+}
+
+/// The queue message for `d`. Only raw and passthrough forwarding send the payload as
+/// received; the other modes send the event, which already carries it (`data.raw`), so
+/// the payload is left out and the message stays half the size.
+pub fn queue_message(mut d: Delivery) -> Result<Message, Rejection> {
+    if !matches!(d.forward, ForwardMode::Raw | ForwardMode::Passthrough) {
+        d.payload.clear();
+    }
+    let body = serde_json::to_vec(&d).map_err(|_| Rejection::QueueUnavailable)?;
+    if body.len() <= QUEUE_MESSAGE_LIMIT {
+        return Ok(Message { body, spill: None });
+    }
+    let key = body_key(&d);
+    let mut stub = d;
+    stub.event.clear();
+    stub.payload.clear();
+    stub.spilled = true;
+    Ok(Message {
+        body: serde_json::to_vec(&stub).map_err(|_| Rejection::QueueUnavailable)?,
+        spill: Some((key, body)),
+    })
+}
+
+/// Where a spilled delivery's event and payload are kept.
+pub fn body_key(d: &Delivery) -> String {
+    crate::forward::store_key("body", &d.route, &d.id)
+}
+
+/// The dedup record's key for an event on a route (within KV's key limit whatever the id).
+pub fn seen_key(d: &Delivery) -> String {
+    crate::forward::store_key("seen", &d.route, &d.id)
+}
+
+/// The answer to a request the entry could not describe (a JS bug or a trapped instance).
+pub const INTERNAL: &str = r#"{"error":{"code":"internal","message":"internal error"}}"#;
+
+/// Ids for the keys WebCrypto is asked to use, by content, so the entry can keep one
+/// imported `CryptoKey` per key without holding or comparing key bytes itself. The ids
+/// live as long as the wasm instance; the entry drops its keys when the instance is
+/// rebuilt (after a trap), so an id never names a different key.
+#[derive(Debug, Default)]
+pub struct KeyIds(Vec<Vec<u8>>);
+
+impl KeyIds {
+    fn id(&mut self, key: &[u8]) -> usize {
+        if let Some(i) = self.0.iter().position(|k| k.as_slice() == key) {
+            return i;
+        }
+        self.0.push(key.to_vec());
+        self.0.len() - 1
+    }
+}
+
+#[derive(Serialize)]
+struct Head<'a> {
+    /// `reply`, `crypto` or `accepted`.
+    t: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply: Option<ReplyHead<'a>>,
+    log: LogHead<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ops: Vec<OpHead>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted: Option<AcceptedHead>,
+}
+
+#[derive(Serialize)]
+struct ReplyHead<'a> {
+    status: u16,
+    ct: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow: Option<&'static str>,
+    body: &'a str,
+}
+
+impl<'a> ReplyHead<'a> {
+    fn of(r: &'a Reply, allow: Option<&'static str>) -> Self {
+        ReplyHead {
+            status: r.status,
+            ct: r.content_type,
+            allow,
+            body: &r.body,
+        }
+    }
+}
+
+/// The request's log line, less its duration (the entry adds `ms` when it logs).
+#[derive(Serialize)]
+struct LogHead<'a> {
+    edgehook: &'static str,
+    route: &'a str,
+    provider: &'static str,
+    method: &'a str,
+    outcome: &'static str,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+}
+
+/// A WebCrypto call; `[offset, length]` pairs point into the output's bytes, `data`
+/// pieces are `[0, offset, length]` (output bytes) or `[1, start, end]` (the body).
+#[derive(Serialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+enum OpHead {
+    Hmac {
+        hash: &'static str,
+        kid: usize,
+        key: [usize; 2],
+        data: Vec<[usize; 3]>,
+    },
+    Aes {
+        kid: usize,
+        key: [usize; 2],
+        iv: [usize; 2],
+        data: [usize; 2],
+    },
+}
+
+#[derive(Serialize)]
+struct AcceptedHead {
+    /// The dedup record's key and TTL, and what it records.
+    seen: String,
+    ttl: u64,
+    at: i64,
+    /// Length of the queue message at the start of the output's bytes; a spill's value
+    /// follows it.
+    msg: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spill: Option<String>,
+    /// The route forwards inline when no queue is bound.
+    inline: bool,
+    /// What to answer when the queue (or the spill's store) refuses the event.
+    busy: String,
+}
+
+/// The bytes the entry reads: a little-endian u32 length, that much JSON ([`Head`]), then
+/// the bytes the head points into (the queue message, key and data for WebCrypto).
+pub fn encode_output(
+    gw: Option<&Gateway>,
+    input: &Input,
+    out: &Output,
+    keys: &mut KeyIds,
+) -> Vec<u8> {
+    let req = &input.request;
+    let route = gw.and_then(|g| g.route(&req.path));
+    let mut log = LogHead {
+        edgehook: "request",
+        route: route.map_or(req.path.as_str(), |r| r.spec.path.as_str()),
+        provider: route.map_or("", |r| r.provider.name()),
+        method: &req.method,
+        outcome: "",
+        status: 0,
+        event_id: None,
+        key: None,
+    };
+    let mut bytes = Vec::new();
+    let head = match out {
+        Output::Reply {
+            reply,
+            allow,
+            outcome,
+        } => {
+            log.outcome = outcome;
+            log.status = reply.status;
+            Head {
+                t: "reply",
+                reply: Some(ReplyHead::of(reply, *allow)),
+                log,
+                ops: Vec::new(),
+                accepted: None,
+            }
+        }
+        Output::Crypto(ops) => {
+            log.outcome = "crypto";
+            let mut put = |b: &[u8]| {
+                let at = bytes.len();
+                bytes.extend_from_slice(b);
+                [at, b.len()]
+            };
+            let ops = ops
+                .iter()
+                .map(|op| match op {
+                    CryptoOp::Hmac {
+                        hash, key, data, ..
+                    } => OpHead::Hmac {
+                        hash,
+                        kid: keys.id(key),
+                        key: put(key),
+                        data: data
+                            .iter()
+                            .map(|p| match p {
+                                Part::Bytes(b) => {
+                                    let [at, len] = put(b);
+                                    [0, at, len]
+                                }
+                                Part::Body(r) => [1, r.start, r.end],
+                            })
+                            .collect(),
+                    },
+                    CryptoOp::AesGcm { key, iv, data, .. } => OpHead::Aes {
+                        kid: keys.id(key),
+                        key: put(key),
+                        iv: put(iv),
+                        data: put(data),
+                    },
+                })
+                .collect();
+            Head {
+                t: "crypto",
+                reply: None,
+                log,
+                ops,
+                accepted: None,
+            }
+        }
+        Output::Accepted { ack, delivery, key } => {
+            log.outcome = "accepted";
+            log.status = ack.status;
+            log.event_id = Some(&delivery.id);
+            log.key = Some(key);
+            match queue_message((**delivery).clone()) {
+                Ok(message) => {
+                    bytes = message.body;
+                    let msg = bytes.len();
+                    let spill = message.spill.map(|(k, v)| {
+                        bytes.extend_from_slice(&v);
+                        k
+                    });
+                    Head {
+                        t: "accepted",
+                        reply: Some(ReplyHead::of(ack, None)),
+                        log,
+                        ops: Vec::new(),
+                        accepted: Some(AcceptedHead {
+                            seen: seen_key(delivery),
+                            ttl: route.map_or(crate::config::MIN_DEFAULT_DEDUP_TTL_S, |r| {
+                                r.spec.dedup_ttl()
+                            }),
+                            at: delivery.accepted_at_ms,
+                            msg,
+                            spill,
+                            inline: route.is_some_and(|r| r.spec.inline_delivery),
+                            busy: Rejection::QueueUnavailable.body(),
+                        }),
+                    }
+                }
+                Err(rej) => {
+                    log.outcome = rej.code();
+                    log.status = rej.status();
+                    let reply = Reply::rejection(&rej);
+                    return finish(
+                        &Head {
+                            t: "reply",
+                            reply: Some(ReplyHead::of(&reply, None)),
+                            log,
+                            ops: Vec::new(),
+                            accepted: None,
+                        },
+                        &[],
+                    );
+                }
+            }
+        }
+    };
+    finish(&head, &bytes)
+}
+
+/// The output for a head the entry wrote wrongly: the stable internal error.
+pub fn internal_output() -> Vec<u8> {
+    let reply = Reply::json(500, INTERNAL.to_owned());
+    finish(
+        &Head {
+            t: "reply",
+            reply: Some(ReplyHead::of(&reply, None)),
+            log: LogHead {
+                edgehook: "request",
+                route: "",
+                provider: "",
+                method: "",
+                outcome: "internal",
+                status: 500,
+                event_id: None,
+                key: None,
+            },
+            ops: Vec::new(),
+            accepted: None,
+        },
+        &[],
+    )
+}
+
+fn finish(head: &Head<'_>, bytes: &[u8]) -> Vec<u8> {
+    let json = serde_json::to_vec(head).unwrap_or_default();
+    let len = u32::try_from(json.len()).unwrap_or(u32::MAX);
+    let mut out = Vec::with_capacity(4 + json.len() + bytes.len());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// Reads the results buffer of `resume`: per op, a tag byte (0 computed, 1 did not open,
+/// 2 the runtime refused the call), a little-endian u32 length and that many bytes.
+pub fn decode_results(mut buf: &[u8]) -> Result<Vec<CryptoResult>, InputError> {
+    let mut out = Vec::new();
+    while let Some((&tag, rest)) = buf.split_first() {
+        let (len, rest) = rest.split_at_checked(4).ok_or(InputError::Truncated)?;
+        let mut n = [0u8; 4];
+        n.copy_from_slice(len);
+        let n = usize::try_from(u32::from_le_bytes(n)).map_err(|_| InputError::Truncated)?;
+        let (bytes, rest) = rest.split_at_checked(n).ok_or(InputError::Truncated)?;
+        out.push(match tag {
+            0 => CryptoResult::Done(bytes.to_vec()),
+            1 => CryptoResult::NotOpened,
+            _ => CryptoResult::Failed,
+        });
+        buf = rest;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -597,6 +868,10 @@ mod tests {
         }
     }
 
+    fn round_trip(input: &Input) -> Input {
+        decode(&encode(input), input.request.body.clone()).expect("decode")
+    }
+
     #[test]
     fn encode_decode_round_trip() {
         let (_, mut input) = stripe();
@@ -604,43 +879,55 @@ mod tests {
         input
             .request
             .headers
-            .push(("x-ünïcode".into(), "välue".into()));
-        assert_eq!(decode(&encode(&input)), Ok(input));
+            .push(("x-ünïcode".into(), "välue, with: colons".into()));
+        input
+            .request
+            .headers
+            .push(("x-empty".into(), String::new()));
+        assert_eq!(round_trip(&input), input);
+        let (_, mut bare) = stripe();
+        bare.request.headers.clear();
+        bare.origin.clear();
+        assert_eq!(round_trip(&bare), bare);
     }
 
     #[test]
-    fn every_truncation_and_trailing_byte_is_refused() {
+    fn a_short_head_or_a_stale_entry_is_refused() {
         let (_, input) = standard_webhooks();
-        let buf = encode(&input);
-        for cut in 0..buf.len() {
-            let prefix = buf.get(..cut).expect("prefix");
-            assert!(decode(prefix).is_err(), "cut at {cut}");
+        let head = encode(&input);
+        let lines: Vec<&str> = head.split('\n').collect();
+        for cut in 1..6 {
+            let prefix = lines.get(..cut).expect("prefix").join("\n");
+            assert_eq!(
+                decode(&prefix, Vec::new()),
+                Err(InputError::Truncated),
+                "{cut}"
+            );
         }
-        let mut longer = buf.clone();
-        longer.push(0);
-        assert_eq!(decode(&longer), Err(InputError::Trailing));
-        let mut other = buf;
-        if let Some(v) = other.first_mut() {
-            *v = 9;
-        }
-        assert_eq!(decode(&other), Err(InputError::Version(9)));
+        let unpaired = lines.get(..7).expect("prefix").join("\n");
+        assert_eq!(decode(&unpaired, Vec::new()), Err(InputError::Unpaired));
+        let stale = head.replacen(INPUT_VERSION, "edgehook-in-1", 1);
+        assert_eq!(decode(&stale, Vec::new()), Err(InputError::Version));
+        let flags = head.replacen("\n0\n", "\nx\n", 1);
+        assert_eq!(decode(&flags, Vec::new()), Err(InputError::Truncated));
     }
 
     #[test]
-    fn non_utf8_header_is_an_input_error() {
-        let (_, input) = stripe();
-        let mut buf = encode(&input);
-        // The method's first byte (version, flags, f64 clock, u16 length precede it).
-        if let Some(b) = buf.get_mut(12) {
-            *b = 0xff;
-        }
-        assert_eq!(decode(&buf), Err(InputError::NotUtf8));
+    fn a_clock_js_cannot_produce_fails_closed() {
+        let (gw, input) = stripe();
+        let head = encode(&input).replacen("\n12345000\n", "\nNaN\n", 1);
+        let odd = decode(&head, input.request.body.clone()).expect("decode");
+        assert_eq!(odd.request.now_ms, 0);
+        assert_eq!(
+            outcome(&run(&gw, &odd, &Policy::WASM_ONLY)),
+            "stale_timestamp"
+        );
     }
 
     #[test]
     fn wasm_only_matches_the_gateway_on_both_providers() {
         for (gw, input) in [standard_webhooks(), stripe()] {
-            let decoded = decode(&encode(&input)).expect("decode");
+            let decoded = round_trip(&input);
             let (ack, delivery) = accepted(run(&gw, &decoded, &Policy::WASM_ONLY));
             let Decision::Accept {
                 ack: want_ack,

@@ -543,6 +543,19 @@ impl Provider for GenericHmac {
         NAME
     }
 
+    fn headers(&self) -> Vec<&'static str> {
+        let s = &self.scheme;
+        [
+            Some(s.header),
+            s.timestamp_header,
+            s.id_header,
+            s.event_header,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
     fn media_types(&self) -> &'static [&'static str] {
         &[
             "application/json",

@@ -193,6 +193,10 @@ impl Provider for LyraForm {
         "lyra-form"
     }
 
+    fn headers(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
     fn media_types(&self) -> &'static [&'static str] {
         &[FORM]
     }

@@ -88,6 +88,10 @@ impl Provider for LyraRest {
         "lyra-rest"
     }
 
+    fn headers(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
     fn media_types(&self) -> &'static [&'static str] {
         &[FORM]
     }

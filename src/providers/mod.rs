@@ -124,6 +124,11 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     /// Media types accepted on event POSTs (parameters ignored). A missing
     /// `Content-Type` is tolerated; a different one is rejected with 415.
     fn media_types(&self) -> &'static [&'static str];
+    /// The request headers this provider reads (`content-type` is read for every route).
+    /// The worker's JS entry reads only these from the runtime (issue 15: iterating every
+    /// header cost more than the rest of the verify), so a header left out here is a header
+    /// the provider never sees on the edge; each provider's e2e test goes through the entry.
+    fn headers(&self) -> Vec<&'static str>;
     /// Answers an endpoint-verification request (GET), if the provider has one.
     fn handshake(&self, _req: &Request) -> Option<Result<Reply, Rejection>> {
         None

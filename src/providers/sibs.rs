@@ -75,6 +75,10 @@ impl Provider for Sibs {
         "sibs"
     }
 
+    fn headers(&self) -> Vec<&'static str> {
+        vec![IV, TAG]
+    }
+
     fn media_types(&self) -> &'static [&'static str] {
         // SIBS's newer technical docs say `application/json` (the body is base64 either way);
         // production integrations see `text/plain`.

@@ -85,6 +85,10 @@ impl Provider for Stamped {
         self.scheme.name
     }
 
+    fn headers(&self) -> Vec<&'static str> {
+        vec![self.scheme.layout.header]
+    }
+
     fn media_types(&self) -> &'static [&'static str] {
         &["application/json"]
     }

@@ -136,6 +136,10 @@ impl Provider for StandardWebhooks {
         "standard-webhooks"
     }
 
+    fn headers(&self) -> Vec<&'static str> {
+        STANDARD.iter().chain(SVIX.iter()).copied().collect()
+    }
+
     fn media_types(&self) -> &'static [&'static str] {
         // CloudEvents JSON too, so one edgehook can forward to another.
         &["application/json", "application/cloudevents+json"]

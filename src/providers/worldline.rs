@@ -56,6 +56,10 @@ impl Provider for Worldline {
         "worldline"
     }
 
+    fn headers(&self) -> Vec<&'static str> {
+        vec![SIGNATURE, KEY_ID, VERIFICATION]
+    }
+
     fn media_types(&self) -> &'static [&'static str] {
         &["application/json"]
     }

@@ -1,10 +1,9 @@
-//! The two bindings on the accept path (queue producer and KV), called directly.
+//! The queue producer, called directly, for the sends the Rust side still makes (retries,
+//! dead-letter stages, replays; the webhook path sends from the JS entry).
 //!
-//! workers-rs's `Env::kv` reads six properties off the binding on every lookup, and its
-//! `Queue::send` turns the message into a JS object field by field (`serde_wasm_bindgen`).
-//! An accepted event instead costs one property read per binding and one string crossing:
-//! the queue message is the delivery's JSON as `contentType: "text"`, which the consumer
-//! parses with the same serde types (measured: BENCHMARKS.md, "adapter").
+//! workers-rs's `Queue::send` turns the message into a JS object field by field
+//! (`serde_wasm_bindgen`); this sends the delivery's JSON as `contentType: "text"`, which
+//! the consumer parses with the same serde types (measured: BENCHMARKS.md, "adapter").
 
 use wasm_bindgen::prelude::*;
 use worker::js_sys::{self, futures::JsFuture, Object, Promise, Reflect};
@@ -12,21 +11,7 @@ use worker::Env;
 
 #[wasm_bindgen]
 extern "C" {
-    /// A Workers KV namespace.
-    pub type KvNamespace;
-
-    #[wasm_bindgen(method, catch, js_name = get)]
-    fn get_text(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
-
-    #[wasm_bindgen(method, catch, js_name = put)]
-    fn put_with(
-        this: &KvNamespace,
-        key: &str,
-        value: &str,
-        options: &JsValue,
-    ) -> Result<Promise, JsValue>;
-
-    /// A Queues producer binding.
+    /// A queue producer binding.
     pub type QueueProducer;
 
     #[wasm_bindgen(method, catch, js_name = send)]
@@ -39,10 +24,6 @@ fn binding<T: JsCast>(env: &Env, name: &str) -> Option<T> {
         .ok()
         .filter(|v| !v.is_undefined() && !v.is_null())
         .map(JsCast::unchecked_into)
-}
-
-pub fn kv(env: &Env) -> Option<KvNamespace> {
-    binding(env, super::KV)
 }
 
 pub fn queue(env: &Env) -> Option<QueueProducer> {
@@ -64,21 +45,6 @@ fn error_text(e: &JsValue) -> String {
                 .map(|e| String::from(e.message()))
         })
         .unwrap_or_else(|| "unknown error".into())
-}
-
-impl KvNamespace {
-    /// The value at `key` as text, `None` when absent.
-    pub async fn text(&self, key: &str) -> Result<Option<String>, String> {
-        let promise = self.get_text(key).map_err(|e| error_text(&e))?;
-        let v = JsFuture::from(promise).await.map_err(|e| error_text(&e))?;
-        Ok(v.as_string())
-    }
-
-    /// Starts a put that expires after `ttl_s`; the caller decides whether to await it.
-    pub fn put_expiring(&self, key: &str, value: &str, ttl_s: u64) -> Result<Promise, String> {
-        let opts = options(&[("expirationTtl", JsValue::from_f64(ttl_s as f64))]);
-        self.put_with(key, value, &opts).map_err(|e| error_text(&e))
-    }
 }
 
 impl QueueProducer {

@@ -24,97 +24,90 @@ use crate::gateway::Delivery;
 use crate::verify::RustCrypto;
 use crate::Rejection;
 
-/// Cloudflare Queues take messages up to 128 KB; bigger deliveries keep their bodies in
-/// KV and travel as a reference.
-const QUEUE_MESSAGE_LIMIT: usize = 120 * 1024;
-
 thread_local! {
     static WARNED_NO_QUEUE: RefCell<bool> = const { RefCell::new(false) };
 }
 
-/// Hands the delivery to the durable queue and returns only once the queue has it. Without
-/// a queue binding the event is refused with a 503 (the provider retries), unless the
-/// route opted into `inline_delivery`: then it is forwarded inline, best effort.
-pub async fn enqueue(
-    env: &Env,
-    ctx: &JsContext,
-    delivery: Delivery,
-    inline_ok: bool,
-) -> Result<(), Rejection> {
-    let Some(queue) = bindings::queue(env) else {
-        if !inline_ok {
-            WARNED_NO_QUEUE.with(|w| {
-                if !w.replace(true) {
-                    console_error!(
-                        "{}",
-                        serde_json::json!({
-                            "edgehook": "config",
-                            "level": "alert",
-                            "outcome": "queue_not_bound",
-                            "detail": format!("no {QUEUE} queue producer binding: events are refused with 503 until it is bound (or a route sets inline_delivery: true)"),
-                        })
-                    );
-                }
-            });
-            return Err(Rejection::QueueUnavailable);
-        }
+/// No queue is bound. The event is refused (the caller answers 503 and the provider
+/// retries), unless the route opted into `inline_delivery`: then it is forwarded now with
+/// `waitUntil`, best effort. Each case is said once per isolate in the log. Returns
+/// whether the event was taken.
+pub fn without_queue(env: &Env, ctx: &JsContext, message: &[u8], inline_ok: bool) -> bool {
+    if !inline_ok {
         WARNED_NO_QUEUE.with(|w| {
             if !w.replace(true) {
-                console_log!(
-                    "edgehook: no {QUEUE} binding: forwarding inline with wait_until, best effort (no retries), as the route's inline_delivery allows"
+                console_error!(
+                    "{}",
+                    serde_json::json!({
+                        "edgehook": "config",
+                        "level": "alert",
+                        "outcome": "queue_not_bound",
+                        "detail": format!("no {QUEUE} queue producer binding: events are refused with 503 until it is bound (or a route sets inline_delivery: true)"),
+                    })
                 );
             }
         });
-        let env = env.clone();
-        let ctx = Context::new(JsValue::clone(ctx.as_ref()).unchecked_into());
-        ctx.wait_until(async move {
-            let (verdict, what, _) = attempt(&env, &delivery).await;
-            if verdict != Verdict::Delivered {
-                console_error!("{}", log(&delivery, "inline_failed", &what));
-            }
-        });
-        return Ok(());
+        return false;
+    }
+    let Some(delivery) = serde_json::from_slice::<Delivery>(message).ok() else {
+        return false;
     };
-    let id = delivery.id.clone();
-    let message = message_text(env, delivery).await?;
-    queue.send_text(&message, None).await.map_err(|e| {
-        console_error!("edgehook: queue send failed for event {id}: {e}");
-        Rejection::QueueUnavailable
-    })
+    WARNED_NO_QUEUE.with(|w| {
+        if !w.replace(true) {
+            console_log!(
+                "edgehook: no {QUEUE} binding: forwarding inline with wait_until, best effort (no retries), as the route's inline_delivery allows"
+            );
+        }
+    });
+    let env = env.clone();
+    let ctx = Context::new(JsValue::clone(ctx.as_ref()).unchecked_into());
+    ctx.wait_until(async move {
+        let delivery = match delivery.spilled {
+            // A spilled message names its body in KV: load it back before sending.
+            true => match store::get_body(&env, &delivery).await {
+                Ok(Some(full)) => full,
+                _ => {
+                    console_error!(
+                        "{}",
+                        log(&delivery, "inline_failed", "spilled body unreadable")
+                    );
+                    return;
+                }
+            },
+            false => delivery,
+        };
+        let (verdict, what, _) = attempt(&env, &delivery).await;
+        if verdict != Verdict::Delivered {
+            console_error!("{}", log(&delivery, "inline_failed", &what));
+        }
+    });
+    true
 }
 
-/// The queue message for `d`: its JSON, with the body moved to KV first when the message
-/// would pass the queue's size limit.
-pub async fn message_text(env: &Env, mut d: Delivery) -> Result<String, Rejection> {
-    if !matches!(d.forward, ForwardMode::Raw | ForwardMode::Passthrough) {
-        // Only raw and passthrough forwarding send the payload as received; the other
-        // modes send the event, which already carries it (`data.raw`): the message stays
-        // half the size.
-        d.payload.clear();
+/// The queue message for `d` as text, with the body moved to KV first when the message
+/// would pass the queue's size limit (`crate::entry::queue_message` decides).
+pub async fn message_text(env: &Env, d: Delivery) -> Result<String, Rejection> {
+    let (id, size) = (d.id.clone(), d.event.len() + d.payload.len());
+    let message = crate::entry::queue_message(d)?;
+    if let Some((key, value)) = &message.spill {
+        if store::put_spilled(env, key, value).await.is_err() {
+            console_error!(
+                "edgehook: event {id} is about {size} bytes, over the queue's message limit, and the {} store is unavailable",
+                super::KV
+            );
+            return Err(Rejection::QueueUnavailable);
+        }
     }
-    let text = serde_json::to_string(&d).map_err(|_| Rejection::QueueUnavailable)?;
-    if text.len() <= QUEUE_MESSAGE_LIMIT {
-        return Ok(text);
-    }
-    let size = text.len();
-    if store::put_body(env, &d).await.is_err() {
-        console_error!(
-            "edgehook: event {} is {size} bytes, over the queue's message limit, and the {} store is unavailable",
-            d.id,
-            super::KV
-        );
-        return Err(Rejection::QueueUnavailable);
-    }
-    let mut stub = d;
-    stub.event.clear();
-    stub.payload.clear();
-    stub.spilled = true;
-    serde_json::to_string(&stub).map_err(|_| Rejection::QueueUnavailable)
+    String::from_utf8(message.body).map_err(|_| Rejection::QueueUnavailable)
 }
 
 /// A queue message's delivery: text (what [`enqueue`] sends), or a structured value sent by
 /// an older build, read through `JSON.stringify`.
 fn decode(body: &wasm_bindgen::JsValue) -> Option<Delivery> {
+    // Bytes: what the JS entry sends (`contentType: "bytes"`, no string round trip).
+    if body.is_instance_of::<js_sys::ArrayBuffer>() || body.is_instance_of::<js_sys::Uint8Array>() {
+        return serde_json::from_slice(&js_sys::Uint8Array::new(body).to_vec()).ok();
+    }
     let text = match body.as_string() {
         Some(t) => t,
         None => js_sys::JSON::stringify(body).ok()?.as_string()?,

@@ -6,71 +6,20 @@ use worker::{Env, Method, Request, Response};
 
 use percent_encoding::percent_decode_str;
 
-use super::bindings::KvNamespace;
 use super::{ADMIN_TOKEN, KV};
 use crate::forward::store_key;
 use crate::gateway::Delivery;
 use crate::Rejection;
-use wasm_bindgen::prelude::*;
-use worker::console_error;
-use worker::worker_sys::Context as JsContext;
-
-/// The dedup record's key for an event on a route (within KV's key limit whatever the id).
-pub fn seen_key(d: &Delivery) -> String {
-    store_key("seen", &d.route, &d.id)
-}
-
-/// Whether this event id was already accepted on this route. `Ok(false)` without KV.
-pub async fn seen(kv: Option<&KvNamespace>, key: &str) -> Result<bool, String> {
-    let Some(kv) = kv else { return Ok(false) };
-    Ok(kv.text(key).await?.is_some())
-}
-
-/// Records an accepted event id (after it is queued) for the route's dedup window,
-/// handing the put to `ctx.waitUntil`: the record only serves later retries, so the ack
-/// does not wait for it. A failed put is logged; it costs at most a duplicate delivery,
-/// which the origin dedups by `webhook-id`.
-pub fn remember(
-    kv: Option<&KvNamespace>,
-    ctx: &JsContext,
-    key: &str,
-    accepted_at_ms: i64,
-    ttl_s: u64,
-) {
-    let Some(kv) = kv else { return };
-    let put = kv
-        .put_expiring(key, &accepted_at_ms.to_string(), ttl_s)
-        .map(|p| PUT_FAILED.with(|on_error| p.catch(on_error)));
-    match put {
-        Ok(p) => {
-            if ctx.wait_until(&p).is_err() {
-                console_error!("edgehook: could not keep the dedup record's put alive");
-            }
-        }
-        Err(e) => console_error!("edgehook: could not record event for dedup: {e}"),
-    }
-}
-
-thread_local! {
-    /// One handler for every failed dedup put of the isolate (not a closure per request).
-    static PUT_FAILED: Closure<dyn FnMut(JsValue)> = Closure::new(|e: JsValue| {
-        console_error!(
-            "edgehook: could not record event for dedup: {}",
-            e.as_string().unwrap_or_else(|| "put rejected".into())
-        );
-    });
-}
 
 fn body_key(d: &Delivery) -> String {
-    store_key("body", &d.route, &d.id)
+    crate::entry::body_key(d)
 }
 
-/// Keeps a large delivery's event and payload in KV (the queue carries a reference).
-pub async fn put_body(env: &Env, d: &Delivery) -> worker::Result<()> {
+/// Keeps a large delivery's event and payload in KV under `key` (the queue carries a
+/// reference; `crate::entry::queue_message` made both).
+pub async fn put_spilled(env: &Env, key: &str, value: &[u8]) -> worker::Result<()> {
     let kv = env.kv(KV)?;
-    kv.put(&body_key(d), serde_json::to_string(d)?)?
-        .execute()
-        .await?;
+    kv.put_bytes(key, value)?.execute().await?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 // Trap recovery of the hand-written entry (src/worker/entry.js): a wasm trap (a Rust panic
 // with panic = "abort") must not leave the isolate failing every later request. Runs on a
 // test build with the `fault-probe` feature (`POST /__fault/trap` panics), built here by
-// scripts/build-worker-direct.sh into build-probe/; deployed builds have no such path.
+// scripts/build-worker.sh (EDGEHOOK_FEATURES) into build-probe/; deployed builds have no such path.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -15,7 +15,7 @@ const SECRET = 'whsec_e2eTrapRecoverySecret0123456789';
 
 let origin, gw, url;
 before(async () => {
-  execFileSync('bash', ['scripts/build-worker-direct.sh'], {
+  execFileSync('bash', ['scripts/build-worker.sh'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, EDGEHOOK_BUILD_DIR: 'build-probe', EDGEHOOK_FEATURES: 'worker,fault-probe' },
@@ -50,6 +50,8 @@ test('after a trap the same isolate accepts, queues and delivers again, through 
 
   const trapped = await post(`${gw.url}/__fault/trap`, '', {});
   assert.equal(trapped.status, 500, trapped.text);
+  // The stable JSON error, not workerd's own 500: the trap threw out of the synchronous call.
+  assert.equal(JSON.parse(trapped.text).error.code, 'internal', trapped.text);
   assert.ok(await waitFor(() => gw.logs.join('').includes('fault probe')), 'the panic was logged');
   const before = gw.logs.join('').length;
 
