@@ -5,7 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen version pinned in Cargo.toml
 TOOLS="$PWD/.tools"
 
@@ -33,27 +32,16 @@ for c in rustfmt clippy; do
   fi
 done
 
-need_pkgs=()
-command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
-pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
-command -v cc >/dev/null || need_pkgs+=(build-essential)
-
-installed_version() { "$1" --version 2>/dev/null | awk '{print $NF}'; }  # "worker-build" prints the bare version
-
-pids=()
-if [ "$(installed_version "$TOOLS/bin/worker-build")" != "$WORKER_BUILD_VERSION" ]; then
-  [ ${#need_pkgs[@]} -eq 0 ] || { apt_install "${need_pkgs[@]}"; need_pkgs=(); }
-  say "building worker-build $WORKER_BUILD_VERSION from crates.io into .tools/ (first run only, ~4 min)"
-  cargo install --quiet worker-build --version "$WORKER_BUILD_VERSION" --root "$TOOLS" >&2 &
-  pids+=($!)
-fi
+# The one tool built from source: wasm-bindgen-cli, which must match the wasm-bindgen the
+# crate links. Without default features it leaves out the TLS stack (rustls, ring) that
+# only its test runner's downloads use. (worker-build is not needed: scripts/build-worker.sh drives
+# cargo, wasm-bindgen and esbuild around the hand-written entry itself.)
+installed_version() { "$1" --version 2>/dev/null | awk '{print $NF}'; }
 if [ "$(installed_version "$TOOLS/bin/wasm-bindgen")" != "$WASM_BINDGEN_VERSION" ]; then
-  [ ${#need_pkgs[@]} -eq 0 ] || { apt_install "${need_pkgs[@]}"; need_pkgs=(); }
-  say "building wasm-bindgen-cli $WASM_BINDGEN_VERSION from crates.io into .tools/ (first run only, ~3 min)"
-  cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --root "$TOOLS" >&2 &
-  pids+=($!)
+  command -v cc >/dev/null || apt_install build-essential
+  say "building wasm-bindgen-cli $WASM_BINDGEN_VERSION from crates.io into .tools/ (first run only, ~2 min)"
+  cargo install --quiet --no-default-features wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --root "$TOOLS" >&2
 fi
-for p in "${pids[@]}"; do wait "$p"; done
 
 # node_modules, re-installed when package-lock.json changes.
 stamp=node_modules/.edgehook-lock-sha

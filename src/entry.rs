@@ -1061,6 +1061,61 @@ mod tests {
         assert_eq!(outcome(&out), "decryption_failed");
     }
 
+    /// The JS entry reads only `content-type` and the provider's `headers()`: for every
+    /// provider, a request signed by its own `sign()` and cut down to those headers (plus
+    /// padding the entry would not read) is decided exactly as the full request.
+    #[test]
+    fn the_headers_a_provider_names_are_all_it_reads() {
+        let cases: [(&str, &str, Vec<u8>, &str); 9] = [
+            ("worldline", "dummy-key-id:hello+world", vector("worldline/worldline-payment-valid-body.json"), ""),
+            ("sibs", "6fNDiYU0T0/evFpmfycNai/AqF24i+rT0OmuVw0/sGQ=", vector("sibs/docs-plaintext.json"), ""),
+            ("lyra-rest", "testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M", vector("lyra-rest/ipn-kr-answer.json"), ""),
+            ("lyra-form", "TEST:1122334455667788", b"vads_amount=5124&vads_ctx_mode=TEST&vads_currency=978&vads_trans_id=123456&vads_trans_date=20170129130025&vads_site_id=12345678&vads_trans_uuid=0f8ce5d9a3c24e2f9b6f2bd5a8e3c101&vads_trans_status=CAPTURED&vads_operation_type=DEBIT".to_vec(), ""),
+            ("everifin", "abcd", vector("everifin/everifin-payment-booked.json"), ""),
+            ("fedapay", "whsec_test_secret", vector("fedapay/test-webhook-event.json"), ""),
+            ("stripe", "whsec_test_secret", vector("stripe/test-webhook-event.json"), ""),
+            ("standard-webhooks", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", vector("standard-webhooks/js-sign-body.json"), ""),
+            ("generic-hmac", "s3cret", br#"{"id":"e1","type":"payment.succeeded"}"#.to_vec(),
+             r#","scheme":{"header":"X-Sig","template":"{id}.{timestamp}.{body}","timestamp_header":"X-Ts","id_header":"X-Id","event_header":"X-Event"}"#),
+        ];
+        for (provider, secret, payload, extra) in cases {
+            let gw = gateway(provider, secret, extra);
+            let route = gw.route("/h").expect("route");
+            let signed = route
+                .provider
+                .sign(
+                    &crate::providers::SignInput {
+                        payload: &payload,
+                        now_s: 1_700_000_000,
+                        nonce: [7; 12],
+                    },
+                    &RustCrypto,
+                )
+                .unwrap_or_else(|e| panic!("{provider}: {e}"));
+            let mut full = Request::new("POST", "/h", 1_700_000_000_000).body(signed.body);
+            full.headers = signed.headers;
+            full.headers.push(("x-unread".into(), "padding".into()));
+            let named: Vec<String> = std::iter::once("content-type")
+                .chain(route.provider.headers())
+                .map(str::to_ascii_lowercase)
+                .collect();
+            let mut cut = full.clone();
+            cut.headers
+                .retain(|(k, _)| named.contains(&k.to_ascii_lowercase()));
+            assert!(cut.headers.len() < full.headers.len(), "{provider}");
+            let input = Input {
+                flags: 0,
+                origin: "https://gw.example".into(),
+                request: cut,
+            };
+            let (_, got) = accepted(run(&gw, &input, &Policy::WASM_ONLY));
+            let Decision::Accept { delivery: want, .. } = gw.handle(&full, &RustCrypto) else {
+                panic!("{provider}: the full request was not accepted")
+            };
+            assert_eq!(got.event, want.event, "{provider}");
+        }
+    }
+
     #[test]
     fn unread_bodies_and_unknown_routes() {
         let (gw, mut input) = stripe();

@@ -49,7 +49,11 @@ pub fn without_queue(env: &Env, ctx: &JsContext, message: &[u8], inline_ok: bool
         });
         return false;
     }
-    let Some(delivery) = serde_json::from_slice::<Delivery>(message).ok() else {
+    // Read as text, as every other delivery is: one deserializer instantiation in the wasm.
+    let delivery = std::str::from_utf8(message)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Delivery>(t).ok());
+    let Some(delivery) = delivery else {
         return false;
     };
     WARNED_NO_QUEUE.with(|w| {
@@ -106,7 +110,8 @@ pub async fn message_text(env: &Env, d: Delivery) -> Result<String, Rejection> {
 fn decode(body: &wasm_bindgen::JsValue) -> Option<Delivery> {
     // Bytes: what the JS entry sends (`contentType: "bytes"`, no string round trip).
     if body.is_instance_of::<js_sys::ArrayBuffer>() || body.is_instance_of::<js_sys::Uint8Array>() {
-        return serde_json::from_slice(&js_sys::Uint8Array::new(body).to_vec()).ok();
+        let bytes = js_sys::Uint8Array::new(body).to_vec();
+        return serde_json::from_str(std::str::from_utf8(&bytes).ok()?).ok();
     }
     let text = match body.as_string() {
         Some(t) => t,

@@ -41,7 +41,7 @@ let logAll;
 
 function fresh(env) {
   if (seenInstance !== instance() || routes === null) {
-    routes = new Map(Object.entries(JSON.parse(core.routes(env))));
+    routes = new Map(JSON.parse(core.routes(env)));
     keys = new Map();
     seenInstance = instance();
   }

@@ -42,13 +42,15 @@ struct RouteHead {
     max: usize,
 }
 
-/// The configured paths and what each needs from the request, as JSON (read once per
-/// isolate). An invalid config gives no routes: every request then reaches [`run`], which
+/// The configured paths and what each needs from the request, as JSON `[path, needs]`
+/// pairs (read once per isolate). An invalid config gives no routes: every request then reaches [`run`], which
 /// answers `config_invalid`.
 #[wasm_bindgen]
 pub fn routes(env: Env) -> String {
     let gw = gateway(&env);
-    let table: std::collections::HashMap<&str, RouteHead> = match gw.as_ref() {
+    // Pairs, not a map: the entry builds its `Map` from them, and the wasm needs no
+    // second hash map type for it.
+    let table: Vec<(&str, RouteHead)> = match gw.as_ref() {
         Ok(gw) => gw
             .routes()
             .iter()
@@ -65,9 +67,9 @@ pub fn routes(env: Env) -> String {
                 )
             })
             .collect(),
-        Err(_) => Default::default(),
+        Err(_) => Vec::new(),
     };
-    serde_json::to_string(&table).unwrap_or_else(|_| "{}".into())
+    serde_json::to_string(&table).unwrap_or_else(|_| "[]".into())
 }
 
 /// The first call for a request: the head `entry.js` wrote and the body as received.
