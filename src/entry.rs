@@ -567,8 +567,6 @@ struct AcceptedHead {
     spill: Option<String>,
     /// The route forwards inline when no queue is bound.
     inline: bool,
-    /// What to answer when the queue (or the spill's store) refuses the event.
-    busy: String,
 }
 
 /// The bytes the entry reads: a little-endian u32 length, that much JSON ([`Head`]), then
@@ -576,7 +574,7 @@ struct AcceptedHead {
 pub fn encode_output(
     gw: Option<&Gateway>,
     input: &Input,
-    out: &Output,
+    out: Output,
     keys: &mut KeyIds,
 ) -> Vec<u8> {
     let req = &input.request;
@@ -592,7 +590,61 @@ pub fn encode_output(
         key: None,
     };
     let mut bytes = Vec::new();
-    let head = match out {
+    let out = match out {
+        Output::Accepted { ack, delivery, key } => {
+            // The delivery moves into its queue message; what the head names is taken first.
+            let id = delivery.id.clone();
+            let seen = seen_key(&delivery);
+            let at = delivery.accepted_at_ms;
+            let message = queue_message(*delivery);
+            log.event_id = Some(&id);
+            log.key = Some(&key);
+            return match message {
+                Ok(message) => {
+                    log.outcome = "accepted";
+                    log.status = ack.status;
+                    let mut bytes = message.body;
+                    let msg = bytes.len();
+                    let spill = message.spill.map(|(k, v)| {
+                        bytes.extend_from_slice(&v);
+                        k
+                    });
+                    let head = Head {
+                        t: "accepted",
+                        reply: Some(ReplyHead::of(&ack, None)),
+                        log,
+                        ops: Vec::new(),
+                        accepted: Some(AcceptedHead {
+                            seen,
+                            ttl: route.map_or(crate::config::MIN_DEFAULT_DEDUP_TTL_S, |r| {
+                                r.spec.dedup_ttl()
+                            }),
+                            at,
+                            msg,
+                            spill,
+                            inline: route.is_some_and(|r| r.spec.inline_delivery),
+                        }),
+                    };
+                    finish(&head, &bytes)
+                }
+                Err(rej) => {
+                    log.outcome = rej.code();
+                    log.status = rej.status();
+                    let reply = Reply::rejection(&rej);
+                    let head = Head {
+                        t: "reply",
+                        reply: Some(ReplyHead::of(&reply, None)),
+                        log,
+                        ops: Vec::new(),
+                        accepted: None,
+                    };
+                    finish(&head, &[])
+                }
+            };
+        }
+        other => other,
+    };
+    let head = match &out {
         Output::Reply {
             reply,
             allow,
@@ -651,54 +703,8 @@ pub fn encode_output(
                 accepted: None,
             }
         }
-        Output::Accepted { ack, delivery, key } => {
-            log.outcome = "accepted";
-            log.status = ack.status;
-            log.event_id = Some(&delivery.id);
-            log.key = Some(key);
-            match queue_message((**delivery).clone()) {
-                Ok(message) => {
-                    bytes = message.body;
-                    let msg = bytes.len();
-                    let spill = message.spill.map(|(k, v)| {
-                        bytes.extend_from_slice(&v);
-                        k
-                    });
-                    Head {
-                        t: "accepted",
-                        reply: Some(ReplyHead::of(ack, None)),
-                        log,
-                        ops: Vec::new(),
-                        accepted: Some(AcceptedHead {
-                            seen: seen_key(delivery),
-                            ttl: route.map_or(crate::config::MIN_DEFAULT_DEDUP_TTL_S, |r| {
-                                r.spec.dedup_ttl()
-                            }),
-                            at: delivery.accepted_at_ms,
-                            msg,
-                            spill,
-                            inline: route.is_some_and(|r| r.spec.inline_delivery),
-                            busy: Rejection::QueueUnavailable.body(),
-                        }),
-                    }
-                }
-                Err(rej) => {
-                    log.outcome = rej.code();
-                    log.status = rej.status();
-                    let reply = Reply::rejection(&rej);
-                    return finish(
-                        &Head {
-                            t: "reply",
-                            reply: Some(ReplyHead::of(&reply, None)),
-                            log,
-                            ops: Vec::new(),
-                            accepted: None,
-                        },
-                        &[],
-                    );
-                }
-            }
-        }
+        // Taken by value above.
+        Output::Accepted { .. } => return internal_output(),
     };
     finish(&head, &bytes)
 }
@@ -1113,6 +1119,128 @@ mod tests {
                 panic!("{provider}: the full request was not accepted")
             };
             assert_eq!(got.event, want.event, "{provider}");
+        }
+    }
+
+    /// Splits an output as the entry does: u32 length, JSON head, bytes.
+    fn split(out: &[u8]) -> (serde_json::Value, Vec<u8>) {
+        let (len, rest) = out.split_at(4);
+        let n = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+        let (head, bytes) = rest.split_at(n);
+        (
+            serde_json::from_slice(head).expect("head json"),
+            bytes.to_vec(),
+        )
+    }
+
+    #[test]
+    fn an_accepted_output_carries_the_queue_message_and_the_ack() {
+        let (gw, input) = stripe();
+        let out = run(&gw, &input, &Policy::WASM_ONLY);
+        let (_, want) = accepted(run(&gw, &input, &Policy::WASM_ONLY));
+        let (head, bytes) = split(&encode_output(
+            Some(&gw),
+            &input,
+            out,
+            &mut KeyIds::default(),
+        ));
+        assert_eq!(head["t"], "accepted");
+        assert_eq!(head["reply"]["status"], 200);
+        assert_eq!(head["log"]["outcome"], "accepted");
+        assert_eq!(head["log"]["event_id"], want.id.as_str());
+        let a = &head["accepted"];
+        assert_eq!(a["seen"], seen_key(&want).as_str());
+        assert!(a["spill"].is_null());
+        let msg = a["msg"].as_u64().expect("msg") as usize;
+        assert_eq!(msg, bytes.len());
+        let queued: Delivery = serde_json::from_slice(&bytes).expect("a delivery");
+        assert_eq!(queued.id, want.id);
+        assert_eq!(queued.event, want.event);
+        assert!(queued.payload.is_empty(), "the event carries the payload");
+    }
+
+    #[test]
+    fn a_delivery_over_the_queue_limit_is_spilled_with_a_stub_message() {
+        let (gw, mut input) = stripe();
+        // A large event: the signed vector padded inside its JSON, signed again.
+        let body = String::from_utf8(input.request.body.clone()).expect("utf8");
+        let padded = body.replacen(
+            '{',
+            &format!("{{\"pad\":\"{}\",", "x".repeat(200 * 1024)),
+            1,
+        );
+        let ts = 12_345;
+        let sig = RustCrypto.mac(
+            Algorithm::HmacSha256,
+            b"whsec_test_secret",
+            &[format!("{ts}.").as_bytes(), padded.as_bytes()],
+        );
+        input
+            .request
+            .headers
+            .retain(|(k, _)| k != "stripe-signature");
+        input.request.headers.push((
+            "stripe-signature".into(),
+            format!("t={ts},v1={}", hex::encode(sig)),
+        ));
+        input.request.body = padded.into_bytes();
+        let out = run(&gw, &input, &Policy::WASM_ONLY);
+        assert_eq!(outcome(&out), "accepted");
+        let (head, bytes) = split(&encode_output(
+            Some(&gw),
+            &input,
+            out,
+            &mut KeyIds::default(),
+        ));
+        let a = &head["accepted"];
+        let msg = a["msg"].as_u64().expect("msg") as usize;
+        assert!(msg <= QUEUE_MESSAGE_LIMIT);
+        let stub: Delivery = serde_json::from_slice(&bytes[..msg]).expect("stub");
+        assert!(stub.spilled && stub.event.is_empty());
+        assert_eq!(a["spill"], body_key(&stub).as_str());
+        let full: Delivery = serde_json::from_slice(&bytes[msg..]).expect("spilled delivery");
+        assert!(full.event.len() > 200 * 1024);
+        assert_eq!(full.id, stub.id);
+    }
+
+    #[test]
+    fn crypto_ops_point_at_their_key_and_the_body_and_results_round_trip() {
+        let policy = Policy {
+            mac_min_bytes: Some(0),
+            aes_gcm: true,
+        };
+        let (gw, input) = stripe();
+        let mut keys = KeyIds::default();
+        let out = run(&gw, &input, &policy);
+        let (head, bytes) = split(&encode_output(Some(&gw), &input, out, &mut keys));
+        assert_eq!(head["t"], "crypto");
+        let op = &head["ops"][0];
+        assert_eq!(op["op"], "hmac");
+        assert_eq!(op["hash"], "SHA-256");
+        let [at, len] = [&op["key"][0], &op["key"][1]].map(|v| v.as_u64().expect("n") as usize);
+        assert_eq!(&bytes[at..at + len], b"whsec_test_secret");
+        // The same key keeps its id on the next request.
+        let again = run(&gw, &input, &policy);
+        let (head2, _) = split(&encode_output(Some(&gw), &input, again, &mut keys));
+        assert_eq!(head2["ops"][0]["kid"], op["kid"]);
+        let data: Vec<[u64; 3]> = serde_json::from_value(op["data"].clone()).expect("data");
+        assert_eq!(data.last(), Some(&[1, 0, input.request.body.len() as u64]));
+        // Results as the entry writes them.
+        let mut buf = vec![0u8];
+        buf.extend_from_slice(&3u32.to_le_bytes());
+        buf.extend_from_slice(b"mac");
+        buf.extend_from_slice(&[1, 0, 0, 0, 0, 2, 0, 0, 0, 0]);
+        assert_eq!(
+            decode_results(&buf),
+            Ok(vec![
+                CryptoResult::Done(b"mac".to_vec()),
+                CryptoResult::NotOpened,
+                CryptoResult::Failed
+            ])
+        );
+        for cut in 1..buf.len() {
+            let ok = matches!(cut, 8 | 13);
+            assert_eq!(decode_results(&buf[..cut]).is_ok(), ok, "cut at {cut}");
         }
     }
 

@@ -93,11 +93,12 @@ function parse(out) {
   return h;
 }
 
+// The declared length, if it is one (workerd refuses a malformed Content-Length itself).
 function declaredLength(request) {
   const v = request.headers.get('content-length');
   if (v === null) return null;
-  const t = v.trim();
-  return /^[0-9]+$/.test(t) ? Number(t) : null;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
 }
 
 async function drain(request, declared) {
@@ -283,8 +284,7 @@ async function webhook(request, env, ctx, path, origin) {
     }
   } catch (e) {
     if (e !== NO_QUEUE) console.error(`edgehook: queue send failed for event ${id}: ${e}`);
-    core.refused(env, ctx, path);
-    const busy = { status: 503, ct: 'application/json', body: a.busy };
+    const busy = { status: 503, ct: 'application/json', body: core.refused(env, ctx, path) };
     log(h.log, t0, 'queue_unavailable', 503);
     return respond(busy, isHead);
   }
@@ -306,8 +306,11 @@ export default {
     const slash = url.indexOf('/', s);
     const origin = slash < 0 ? url : url.slice(0, slash);
     let path = slash < 0 ? '/' : url.slice(slash);
-    const q = path.search(/[?#]/);
+    // A serialized URL percent-encodes `?` and `#` in its path: the first of either ends it.
+    const q = path.indexOf('?');
     if (q >= 0) path = path.slice(0, q);
+    const h = path.indexOf('#');
+    if (h >= 0) path = path.slice(0, h);
     try {
       if (path.startsWith('/__edgehook/') || path.startsWith('/__demo/')) {
         return await core.fetch(request, env, ctx);

@@ -104,7 +104,7 @@ fn answer(
         Ok(gw) => gw,
         Err(e) => {
             let out = rejection(Rejection::ConfigInvalid(e.public()));
-            return KEYS.with(|k| entry::encode_output(None, &input, &out, &mut k.borrow_mut()));
+            return KEYS.with(|k| entry::encode_output(None, &input, out, &mut k.borrow_mut()));
         }
     };
     let out = match results {
@@ -123,7 +123,7 @@ fn answer(
             eventlog::rejected(env, ctx, route, outcome);
         }
     }
-    KEYS.with(|k| entry::encode_output(Some(gw), &input, &out, &mut k.borrow_mut()))
+    KEYS.with(|k| entry::encode_output(Some(gw), &input, out, &mut k.borrow_mut()))
 }
 
 fn rejection(r: Rejection) -> Output {
@@ -135,9 +135,9 @@ fn rejection(r: Rejection) -> Output {
 }
 
 /// The queue (or the spill's store) refused an event `run` accepted: counted for the
-/// event log like any rejection; the entry answers the `busy` reply `run` gave it.
+/// event log like any rejection. Returns the body of the 503 the entry answers.
 #[wasm_bindgen]
-pub fn refused(env: Env, ctx: JsContext, route: &str) {
+pub fn refused(env: Env, ctx: JsContext, route: &str) -> String {
     let gw = gateway(&env);
     let route = gw
         .as_ref()
@@ -146,6 +146,7 @@ pub fn refused(env: Env, ctx: JsContext, route: &str) {
         .and_then(|g| g.route(route))
         .map_or("", |r| r.spec.path.as_str());
     eventlog::rejected(&env, &ctx, route, Rejection::QueueUnavailable.code());
+    Rejection::QueueUnavailable.body()
 }
 
 /// No queue is bound: the event is refused with 503 (the provider retries), unless the
