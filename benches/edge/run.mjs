@@ -28,7 +28,7 @@
 // --profile samples the named variant's isolate with V8's CPU profiler (through workerd's
 // inspector) during one load round and prints self and inclusive time per function (wasm
 // functions by name when the build keeps them: EDGEHOOK_KEEP_NAMES=1 CARGO_PROFILE_RELEASE_STRIP=none).
-// Env: EDGEHOOK_BENCH_BUILD (edgehook build dir, default /tmp/build-bench or build/),
+// Env: EDGEHOOK_BENCH_BUILD (edgehook build dir, default target/bench/worker, else build/),
 //      EDGEHOOK_BENCH_FLOOR (the trivial workers-rs worker's build dir).
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -54,7 +54,10 @@ const ONLY = arg('only', '') ? arg('only', '').split(',') : null;
 const PROFILE = arg('profile', '');
 const PROFILE_SECONDS = Number(arg('profile-seconds', 5));
 const OUT = path.resolve(root, arg('out', 'target/bench/edge.json'));
-const BUILD = path.resolve(root, process.env.EDGEHOOK_BENCH_BUILD || 'target/bench/worker');
+// scripts/bench.sh builds into target/bench/worker; with --no-build and no such build, the
+// worker of `bash scripts/build-worker.sh` (build/) is measured.
+const defaultBuild = () => (fs.existsSync(path.join(root, 'target/bench/worker/index.js')) ? 'target/bench/worker' : 'build');
+const BUILD = path.resolve(root, process.env.EDGEHOOK_BENCH_BUILD || defaultBuild());
 const FLOOR = path.resolve(root, process.env.EDGEHOOK_BENCH_FLOOR || 'target/bench/rust-floor');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'edgehook-bench-'));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -216,7 +219,7 @@ function wasmWorker(dir, bindings = {}, stubs = false) {
 function edgehook(routes, vars = {}, build = BUILD) {
   return wasmWorker(build, { ...SECRETS, EDGEHOOK_ROUTES: JSON.stringify(routes), ...vars }, true);
 }
-// EDGEHOOK_BENCH_BASELINE=<dir of an earlier build>: adds its variants as `…-before` rows
+// EDGEHOOK_BENCH_BASELINE=<dir of an earlier build> (the same layout: index.js + index_bg.wasm): adds its variants as `…-before` rows
 // to the same interleaved groups (verify, standard, sibs: quiet and default logging; every
 // body size: quiet), measured in the same run (before/after of an optimization).
 const BASELINE = process.env.EDGEHOOK_BENCH_BASELINE ? path.resolve(root, process.env.EDGEHOOK_BENCH_BASELINE) : '';
