@@ -276,6 +276,7 @@ if (fs.existsSync(sizeFile)) {
 if (summary.length) {
   const top = ['### Summary: targets (issue 15)', '', '| target | measured | status |', '|---|---|---|'];
   for (const t of summary) top.push(`| ${t.target} | ${t.measured} | ${t.status} |`);
+  if (edge && (edge.rounds < 5 || (edge.cold && edge.cold.rounds < 20))) top.push('', `A smoke run (${edge.rounds} round(s) × ${edge.duration} s per variant${edge.cold ? `, ${edge.cold.rounds} cold starts per kind` : ''}): the statuses show the harness works, not figures to publish.`);
   out.unshift(...top, '');
 }
 
