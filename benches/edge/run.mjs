@@ -219,9 +219,10 @@ function wasmWorker(dir, bindings = {}, stubs = false) {
 function edgehook(routes, vars = {}, build = BUILD) {
   return wasmWorker(build, { ...SECRETS, EDGEHOOK_ROUTES: JSON.stringify(routes), ...vars }, true);
 }
-// EDGEHOOK_BENCH_BASELINE=<dir of an earlier build> (the same layout: index.js + index_bg.wasm): adds its variants as `…-before` rows
-// to the same interleaved groups (verify, standard, sibs: quiet and default logging; every
-// body size: quiet), measured in the same run (before/after of an optimization).
+// EDGEHOOK_BENCH_BASELINE=<dir of an earlier build> (the same layout: index.js +
+// index_bg.wasm): adds its variants as `…-before` rows to the same interleaved groups
+// (verify, standard, sibs: both logging settings; every body size and the cold starts:
+// quiet), measured in the same run (before/after of an optimization).
 const BASELINE = process.env.EDGEHOOK_BENCH_BASELINE ? path.resolve(root, process.env.EDGEHOOK_BENCH_BASELINE) : '';
 // `EDGEHOOK_LOG=rejections`: no log line for accepted requests, as the JS workers log nothing.
 const QUIET = { EDGEHOOK_LOG: 'rejections' };
@@ -427,6 +428,14 @@ function variants() {
   const stripe2k = () => stripeRequest('/hooks/stripe', 2048);
   const floorReq = () => ({ ...stripeRequest('/hooks/stripe', 2048), path: '/' });
   const stripeRoutes = [route('/hooks/stripe', 'stripe', ['STRIPE_SECRET'])];
+  // edgehook with default logging and quiet, then the baseline build's two when set.
+  const edgehooks = (group, name, label, routes, makeReq, extra) => {
+    add(group, name, label, edgehook(routes), makeReq, extra);
+    add(group, `${name}-quiet`, 'same, EDGEHOOK_LOG=rejections (no log line per accepted event)', edgehook(routes, QUIET), makeReq, extra);
+    if (!BASELINE) return;
+    add(group, `${name}-before`, `same, default logging, earlier build (${path.basename(BASELINE)})`, edgehook(routes, {}, BASELINE), makeReq, extra);
+    add(group, `${name}-quiet-before`, `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook(routes, QUIET, BASELINE), makeReq, extra);
+  };
   if (GROUPS.includes('floor')) {
     add('floor', 'js-ok', 'JS worker returning "ok" (floor)', jsWorker(path.join(here, 'workers/js-ok.js')), floorReq, { expect: /^ok$/ });
     if (fs.existsSync(path.join(FLOOR, 'index.js'))) {
@@ -439,34 +448,19 @@ function variants() {
     }
   }
   if (GROUPS.includes('verify')) {
-    add('verify', 'edgehook-stripe', 'edgehook, Stripe route: verify + normalize + enqueue + ack', edgehook(stripeRoutes), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
-    add('verify', 'edgehook-stripe-quiet', 'same, EDGEHOOK_LOG=rejections (no log line per accepted event)', edgehook(stripeRoutes, QUIET), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
-    if (BASELINE) {
-      add('verify', 'edgehook-stripe-before', `same, default logging, earlier build (${path.basename(BASELINE)})`, edgehook(stripeRoutes, {}, BASELINE), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
-      add('verify', 'edgehook-stripe-quiet-before', `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook(stripeRoutes, QUIET, BASELINE), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
-    }
+    edgehooks('verify', 'edgehook-stripe', 'edgehook, Stripe route: verify + normalize + enqueue + ack', stripeRoutes, stripe2k, { verifies: true, expect: /"status":"accepted"/ });
     add('verify', 'js-webcrypto-stripe', 'JS, Stripe-style HMAC verify with WebCrypto (reference a)', jsWorker(path.join(here, 'workers/js-webcrypto-stripe.js')), stripe2k, { verifies: true });
     add('verify', 'js-webcrypto-stripe-enqueue', 'JS, same verify + parse, normalize, dedup, enqueue, ack: edgehook\'s job (reference a\')', jsWorker(path.join(here, 'workers/js-webcrypto-stripe-enqueue.js'), true), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
   }
   if (GROUPS.includes('standard')) {
     const sw = () => standardRequest(2048);
-    add('standard', 'edgehook-standard', 'edgehook, standard-webhooks route', edgehook([route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])]), sw, { verifies: true, expect: /"status":"accepted"/ });
-    add('standard', 'edgehook-standard-quiet', 'same, EDGEHOOK_LOG=rejections', edgehook([route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])], QUIET), sw, { verifies: true, expect: /"status":"accepted"/ });
-    if (BASELINE) {
-      add('standard', 'edgehook-standard-before', `same, default logging, earlier build (${path.basename(BASELINE)})`, edgehook([route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])], {}, BASELINE), sw, { verifies: true, expect: /"status":"accepted"/ });
-      add('standard', 'edgehook-standard-quiet-before', `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook([route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])], QUIET, BASELINE), sw, { verifies: true, expect: /"status":"accepted"/ });
-    }
+    edgehooks('standard', 'edgehook-standard', 'edgehook, standard-webhooks route', [route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])], sw, { verifies: true, expect: /"status":"accepted"/ });
     add('standard', 'js-standardwebhooks', 'JS, `standardwebhooks` 1.1.1 verify (reference b)', jsWorker(bundleStandardWebhooks()), sw, { verifies: true });
     add('standard', 'js-webcrypto-standard', 'JS, same scheme by hand with WebCrypto', jsWorker(path.join(here, 'workers/js-webcrypto-standard.js')), sw, { verifies: true });
   }
   if (GROUPS.includes('sibs')) {
     const s = () => sibsRequest(4096);
-    add('sibs', 'edgehook-sibs', 'edgehook, SIBS route: decrypt 4 KiB + normalize + enqueue + ack', edgehook([route('/hooks/sibs', 'sibs', ['SIBS_KEY'])]), s, { verifies: true, expect: /notificationID/ });
-    add('sibs', 'edgehook-sibs-quiet', 'same, EDGEHOOK_LOG=rejections', edgehook([route('/hooks/sibs', 'sibs', ['SIBS_KEY'])], QUIET), s, { verifies: true, expect: /notificationID/ });
-    if (BASELINE) {
-      add('sibs', 'edgehook-sibs-before', `same, default logging, earlier build (${path.basename(BASELINE)})`, edgehook([route('/hooks/sibs', 'sibs', ['SIBS_KEY'])], {}, BASELINE), s, { verifies: true, expect: /notificationID/ });
-      add('sibs', 'edgehook-sibs-quiet-before', `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook([route('/hooks/sibs', 'sibs', ['SIBS_KEY'])], QUIET, BASELINE), s, { verifies: true, expect: /notificationID/ });
-    }
+    edgehooks('sibs', 'edgehook-sibs', 'edgehook, SIBS route: decrypt 4 KiB + normalize + enqueue + ack', [route('/hooks/sibs', 'sibs', ['SIBS_KEY'])], s, { verifies: true, expect: /notificationID/ });
     add('sibs', 'js-webcrypto-sibs', 'JS, AES-256-GCM decrypt 4 KiB with WebCrypto (reference c)', jsWorker(path.join(here, 'workers/js-webcrypto-sibs.js')), s, { verifies: true });
   }
   if (GROUPS.includes('body')) {
