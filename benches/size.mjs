@@ -1,7 +1,8 @@
-// Size and startup: raw and gzip (-9) bytes of the worker's wasm + JS and the browser
+// Size: raw and gzip (-9) bytes of the worker's wasm + JS and the browser
 // tester's wasm + glue (the explainer module a page loads, the lazily loaded signer, and the
-// core-only floor of benches/browser-floor when built), the worker wasm's sections (code, data, names), and the compile +
-// instantiate time in workerd (cold starts through miniflare, next to the JS and Rust floors).
+// core-only floor of benches/browser-floor when built) and the worker wasm's sections (code,
+// data, names). Start-up is measured by benches/edge/run.mjs (group `cold`: interleaved cold
+// starts in the same configuration as the load variants).
 //
 // Usage: node benches/size.mjs [--worker target/bench/worker] [--www www/pkg] [--browser-floor target/bench/browser-floor] [--out target/bench/size.json]
 import fs from 'node:fs';
@@ -14,10 +15,10 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
 };
-const WORKER = path.resolve(root, arg('worker', 'target/bench/worker'));
+// As benches/edge/run.mjs: scripts/bench.sh's build, else the one of scripts/build-worker.sh.
+const WORKER = path.resolve(root, arg('worker', process.env.EDGEHOOK_BENCH_BUILD || (fs.existsSync(path.join(root, 'target/bench/worker/index.js')) ? 'target/bench/worker' : 'build')));
 const WWW = path.resolve(root, arg('www', 'www/pkg'));
 const OUT = path.resolve(root, arg('out', 'target/bench/size.json'));
-const FLOOR = path.resolve(root, arg('floor', 'target/bench/rust-floor'));
 const BROWSER_FLOOR = path.resolve(root, arg('browser-floor', 'target/bench/browser-floor'));
 
 const gz = (buf) => zlib.gzipSync(buf, { level: 9 }).length;
@@ -63,50 +64,12 @@ function files(list) {
   return { files: rows, raw: all.length, gzip: gz(all) };
 }
 
-/** Worker start-up in workerd (miniflare): time to ready (workerd compiles the wasm module
- * while loading the script) and the first request (instantiation, config parse), medians of
- * `n` cold starts, next to the JS and Rust floors. */
-async function startup(n = 5) {
-  const { Miniflare } = await import('miniflare');
-  const rules = [
-    { type: 'ESModule', include: ['**/*.js'] },
-    { type: 'CompiledWasm', include: ['**/*.wasm'] },
-  ];
-  const routes = JSON.stringify([{ path: '/hooks/x', provider: 'stripe', secrets: ['S'], origin: 'https://origin.invalid/' }]);
-  const kinds = {
-    'js-ok': { scriptPath: path.join(root, 'benches/edge/workers/js-ok.js'), modulesRoot: path.join(root, 'benches/edge/workers') },
-    'rust-ok': FLOOR && fs.existsSync(path.join(FLOOR, 'index.js')) ? { scriptPath: path.join(FLOOR, 'index.js'), modulesRoot: FLOOR, modulesRules: rules } : null,
-    edgehook: { scriptPath: path.join(WORKER, 'index.js'), modulesRoot: WORKER, modulesRules: rules, bindings: { EDGEHOOK_ROUTES: routes, S: 'whsec_x' } },
-  };
-  const out = {};
-  for (const [name, opts] of Object.entries(kinds)) {
-    if (!opts) continue;
-    const ready = [];
-    const first = [];
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const mf = new Miniflare({ modules: true, compatibilityDate: '2026-04-20', port: 0, host: '127.0.0.1', ...opts, handleRuntimeStdio(o, e) { o.resume(); e.resume(); } });
-      const url = await mf.ready;
-      const t1 = performance.now();
-      await (await fetch(new URL('/hooks/x', url), { method: 'POST', body: 'x' })).text();
-      const t2 = performance.now();
-      await mf.dispose();
-      ready.push(t1 - t0);
-      first.push(t2 - t1);
-    }
-    const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-    out[name] = { readyMs: med(ready), firstRequestMs: med(first) };
-  }
-  return out;
-}
-
 const workerWasm = path.join(WORKER, 'index_bg.wasm');
 const result = {
   date: new Date().toISOString(),
   node: process.version,
   worker: files([workerWasm, path.join(WORKER, 'index.js')]),
   workerSections: fs.existsSync(workerWasm) ? sections(fs.readFileSync(workerWasm)) : null,
-  startup: fs.existsSync(workerWasm) ? await startup() : null,
   browser: files([path.join(WWW, 'edgehook_bg.wasm'), path.join(WWW, 'edgehook.js')]),
   browserSigner: files([path.join(WWW, 'edgehook_signer_bg.wasm'), path.join(WWW, 'edgehook_signer.js')]),
   browserFloor: files([path.join(BROWSER_FLOOR, 'floor_bg.wasm'), path.join(BROWSER_FLOOR, 'floor.js')]),
@@ -114,7 +77,7 @@ const result = {
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
 fs.writeFileSync(OUT, JSON.stringify(result, null, 2));
 const kib = (n) => (n / 1024).toFixed(1);
-if (result.worker) process.stderr.write(`[size] worker wasm+js: ${kib(result.worker.raw)} KiB raw, ${kib(result.worker.gzip)} KiB gzip; start-up ${JSON.stringify(result.startup)}\n`);
+if (result.worker) process.stderr.write(`[size] worker wasm+js: ${kib(result.worker.raw)} KiB raw, ${kib(result.worker.gzip)} KiB gzip\n`);
 if (result.browser) process.stderr.write(`[size] browser wasm+glue (explainer, what a page loads to verify and explain): ${kib(result.browser.raw)} KiB raw, ${kib(result.browser.gzip)} KiB gzip\n`);
 if (result.browserSigner) process.stderr.write(`[size] browser signer wasm+glue (loaded when a page first signs): ${kib(result.browserSigner.raw)} KiB raw, ${kib(result.browserSigner.gzip)} KiB gzip\n`);
 if (result.browserFloor) process.stderr.write(`[size] browser floor (the gateway core alone, benches/browser-floor): ${kib(result.browserFloor.raw)} KiB raw, ${kib(result.browserFloor.gzip)} KiB gzip\n`);

@@ -5,15 +5,30 @@
 // `duration` s with `connections` connections; per round req/s, p50/p99 latency and the
 // workerd process's CPU time (utime+stime from /proc/<pid>/stat) per request; medians kept.
 // The variants of a comparison group run round by round in turn (interleaved, the order
-// rotating), so drift of a shared machine does not favour whichever variant ran first.
+// rotating), so drift of a shared machine does not favour whichever variant ran first; the
+// body-size group is measured as one such interleaved batch per size (edgehook, its
+// baseline build, reference a', reference a), so only a few workerd run at once.
+// The edgehook build is loaded as its `index.js` ES module (+ `index_bg.wasm` as a compiled
+// module) whatever its default export is: worker-build's `WorkerEntrypoint` class or the
+// hand-written entry's plain `{fetch, queue, scheduled}` object (workerd takes either).
+// No Durable Object is bound: the per-origin gate (`OriginGate`) is used by the queue
+// consumer only, which this bench does not run.
+//
+// Cold start (group `cold`): `--cold` rounds (default 21); in each, every kind (js-ok, the
+// Rust floor when built, edgehook, the baseline build when set) in turn, the order rotating,
+// gets a fresh workerd (a new Miniflare, so a new process and isolate) with the same
+// configuration as its load variant (the queue/KV stand-ins bound for all): 'ready' = from
+// `new Miniflare` to its `ready`, 'first request' = the client's wall time for one signed
+// Stripe 2 KiB request and its whole response, then the workerd is disposed. Medians, the
+// quartiles and the range per kind, and the per-round differences against js-ok.
 //
 // Usage: node benches/edge/run.mjs [--rounds 5] [--duration 3] [--connections 16]
-//        [--groups floor,verify,standard,sibs,body,routes,eventlog] [--out target/bench/edge.json]
-//        [--only name,name] [--profile name [--profile-seconds 5]]
+//        [--groups floor,verify,standard,sibs,body,routes,eventlog,cold] [--cold 21]
+//        [--out target/bench/edge.json] [--only name,name] [--profile name [--profile-seconds 5]]
 // --profile samples the named variant's isolate with V8's CPU profiler (through workerd's
 // inspector) during one load round and prints self and inclusive time per function (wasm
 // functions by name when the build keeps them: EDGEHOOK_KEEP_NAMES=1 CARGO_PROFILE_RELEASE_STRIP=none).
-// Env: EDGEHOOK_BENCH_BUILD (edgehook build dir, default /tmp/build-bench or build/),
+// Env: EDGEHOOK_BENCH_BUILD (edgehook build dir, default target/bench/worker, else build/),
 //      EDGEHOOK_BENCH_FLOOR (the trivial workers-rs worker's build dir).
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -33,12 +48,16 @@ const ROUNDS = Number(arg('rounds', 5));
 const DURATION = Number(arg('duration', 3));
 const SCALE_DURATION = Number(arg('scale-duration', Math.min(DURATION, 3)));
 const CONNECTIONS = Number(arg('connections', 16));
-const GROUPS = arg('groups', 'floor,verify,standard,sibs,body,routes,eventlog').split(',');
+const GROUPS = arg('groups', 'floor,verify,standard,sibs,body,routes,eventlog,cold').split(',');
+const COLD_ROUNDS = Number(arg('cold', 21));
 const ONLY = arg('only', '') ? arg('only', '').split(',') : null;
 const PROFILE = arg('profile', '');
 const PROFILE_SECONDS = Number(arg('profile-seconds', 5));
 const OUT = path.resolve(root, arg('out', 'target/bench/edge.json'));
-const BUILD = path.resolve(root, process.env.EDGEHOOK_BENCH_BUILD || 'target/bench/worker');
+// scripts/bench.sh builds into target/bench/worker; with --no-build and no such build, the
+// worker of `bash scripts/build-worker.sh` (build/) is measured.
+const defaultBuild = () => (fs.existsSync(path.join(root, 'target/bench/worker/index.js')) ? 'target/bench/worker' : 'build');
+const BUILD = path.resolve(root, process.env.EDGEHOOK_BENCH_BUILD || defaultBuild());
 const FLOOR = path.resolve(root, process.env.EDGEHOOK_BENCH_FLOOR || 'target/bench/rust-floor');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'edgehook-bench-'));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -200,8 +219,10 @@ function wasmWorker(dir, bindings = {}, stubs = false) {
 function edgehook(routes, vars = {}, build = BUILD) {
   return wasmWorker(build, { ...SECRETS, EDGEHOOK_ROUTES: JSON.stringify(routes), ...vars }, true);
 }
-// EDGEHOOK_BENCH_BASELINE=<dir of an earlier build>: adds its quiet variants as
-// `…-before` rows, measured in the same run (before/after of an optimization).
+// EDGEHOOK_BENCH_BASELINE=<dir of an earlier build> (the same layout: index.js +
+// index_bg.wasm): adds its variants as `…-before` rows to the same interleaved groups
+// (verify, standard, sibs: both logging settings; every body size and the cold starts:
+// quiet), measured in the same run (before/after of an optimization).
 const BASELINE = process.env.EDGEHOOK_BENCH_BASELINE ? path.resolve(root, process.env.EDGEHOOK_BENCH_BASELINE) : '';
 // `EDGEHOOK_LOG=rejections`: no log line for accepted requests, as the JS workers log nothing.
 const QUIET = { EDGEHOOK_LOG: 'rejections' };
@@ -301,6 +322,7 @@ function summary(v) {
   const row = {
     name: v.name,
     group: v.group,
+    batch: v.batch ?? v.group,
     label: v.label,
     bodyBytes: Buffer.byteLength(v.req.body ?? ''),
     readyMs: v.readyMs,
@@ -319,6 +341,7 @@ function summary(v) {
  * order rotating each round), so slow drift of a shared machine falls on every variant of
  * the comparison alike instead of on whichever ran last. */
 async function measureGroup(vs) {
+  process.stderr.write(`[edge] ${vs[0].batch ?? vs[0].group}: ${vs.map((v) => v.name).join(', ')}\n`);
   try {
     for (const v of vs) await start(v);
     for (let r = 0; r < ROUNDS; r++) {
@@ -405,6 +428,14 @@ function variants() {
   const stripe2k = () => stripeRequest('/hooks/stripe', 2048);
   const floorReq = () => ({ ...stripeRequest('/hooks/stripe', 2048), path: '/' });
   const stripeRoutes = [route('/hooks/stripe', 'stripe', ['STRIPE_SECRET'])];
+  // edgehook with default logging and quiet, then the baseline build's two when set.
+  const edgehooks = (group, name, label, routes, makeReq, extra) => {
+    add(group, name, label, edgehook(routes), makeReq, extra);
+    add(group, `${name}-quiet`, 'same, EDGEHOOK_LOG=rejections (no log line per accepted event)', edgehook(routes, QUIET), makeReq, extra);
+    if (!BASELINE) return;
+    add(group, `${name}-before`, `same, default logging, earlier build (${path.basename(BASELINE)})`, edgehook(routes, {}, BASELINE), makeReq, extra);
+    add(group, `${name}-quiet-before`, `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook(routes, QUIET, BASELINE), makeReq, extra);
+  };
   if (GROUPS.includes('floor')) {
     add('floor', 'js-ok', 'JS worker returning "ok" (floor)', jsWorker(path.join(here, 'workers/js-ok.js')), floorReq, { expect: /^ok$/ });
     if (fs.existsSync(path.join(FLOOR, 'index.js'))) {
@@ -417,33 +448,34 @@ function variants() {
     }
   }
   if (GROUPS.includes('verify')) {
-    add('verify', 'edgehook-stripe', 'edgehook, Stripe route: verify + normalize + enqueue + ack', edgehook(stripeRoutes), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
-    add('verify', 'edgehook-stripe-quiet', 'same, EDGEHOOK_LOG=rejections (no log line per accepted event)', edgehook(stripeRoutes, QUIET), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
-    if (BASELINE) add('verify', 'edgehook-stripe-quiet-before', `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook(stripeRoutes, QUIET, BASELINE), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
+    edgehooks('verify', 'edgehook-stripe', 'edgehook, Stripe route: verify + normalize + enqueue + ack', stripeRoutes, stripe2k, { verifies: true, expect: /"status":"accepted"/ });
     add('verify', 'js-webcrypto-stripe', 'JS, Stripe-style HMAC verify with WebCrypto (reference a)', jsWorker(path.join(here, 'workers/js-webcrypto-stripe.js')), stripe2k, { verifies: true });
     add('verify', 'js-webcrypto-stripe-enqueue', 'JS, same verify + parse, normalize, dedup, enqueue, ack: edgehook\'s job (reference a\')', jsWorker(path.join(here, 'workers/js-webcrypto-stripe-enqueue.js'), true), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
   }
   if (GROUPS.includes('standard')) {
     const sw = () => standardRequest(2048);
-    add('standard', 'edgehook-standard', 'edgehook, standard-webhooks route', edgehook([route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])]), sw, { verifies: true, expect: /"status":"accepted"/ });
-    add('standard', 'edgehook-standard-quiet', 'same, EDGEHOOK_LOG=rejections', edgehook([route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])], QUIET), sw, { verifies: true, expect: /"status":"accepted"/ });
-    if (BASELINE) add('standard', 'edgehook-standard-quiet-before', `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook([route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])], QUIET, BASELINE), sw, { verifies: true, expect: /"status":"accepted"/ });
+    edgehooks('standard', 'edgehook-standard', 'edgehook, standard-webhooks route', [route('/hooks/standard-webhooks', 'standard-webhooks', ['SW_SECRET'])], sw, { verifies: true, expect: /"status":"accepted"/ });
     add('standard', 'js-standardwebhooks', 'JS, `standardwebhooks` 1.1.1 verify (reference b)', jsWorker(bundleStandardWebhooks()), sw, { verifies: true });
     add('standard', 'js-webcrypto-standard', 'JS, same scheme by hand with WebCrypto', jsWorker(path.join(here, 'workers/js-webcrypto-standard.js')), sw, { verifies: true });
   }
   if (GROUPS.includes('sibs')) {
     const s = () => sibsRequest(4096);
-    add('sibs', 'edgehook-sibs', 'edgehook, SIBS route: decrypt 4 KiB + normalize + enqueue + ack', edgehook([route('/hooks/sibs', 'sibs', ['SIBS_KEY'])]), s, { verifies: true, expect: /notificationID/ });
-    add('sibs', 'edgehook-sibs-quiet', 'same, EDGEHOOK_LOG=rejections', edgehook([route('/hooks/sibs', 'sibs', ['SIBS_KEY'])], QUIET), s, { verifies: true, expect: /notificationID/ });
-    if (BASELINE) add('sibs', 'edgehook-sibs-quiet-before', `same, quiet, earlier build (${path.basename(BASELINE)})`, edgehook([route('/hooks/sibs', 'sibs', ['SIBS_KEY'])], QUIET, BASELINE), s, { verifies: true, expect: /notificationID/ });
+    edgehooks('sibs', 'edgehook-sibs', 'edgehook, SIBS route: decrypt 4 KiB + normalize + enqueue + ack', [route('/hooks/sibs', 'sibs', ['SIBS_KEY'])], s, { verifies: true, expect: /notificationID/ });
     add('sibs', 'js-webcrypto-sibs', 'JS, AES-256-GCM decrypt 4 KiB with WebCrypto (reference c)', jsWorker(path.join(here, 'workers/js-webcrypto-sibs.js')), s, { verifies: true });
   }
   if (GROUPS.includes('body')) {
     for (const size of [1024, 16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024]) {
       const r = () => stripeRequest('/hooks/stripe', size);
       const kib = `${size / 1024}k`;
-      add('body', `edgehook-stripe-${kib}`, `edgehook (EDGEHOOK_LOG=rejections), Stripe, ${kib} body`, edgehook(stripeRoutes, QUIET), r, { verifies: true, duration: SCALE_DURATION, size });
-      add('body', `js-webcrypto-stripe-${kib}`, `JS WebCrypto, Stripe, ${kib} body`, jsWorker(path.join(here, 'workers/js-webcrypto-stripe.js')), r, { verifies: true, duration: SCALE_DURATION, size });
+      // One interleaved batch per size; over the queue's message limit (256k, 1024k) every
+      // worker that enqueues keeps the delivery in KV and sends a stub (the queue stand-in
+      // refuses a message over 128 KB, so the probe fails for one that does not).
+      const o = { verifies: true, duration: SCALE_DURATION, size, batch: `body-${kib}` };
+      const accepted = { ...o, expect: /"status":"accepted"/ };
+      add('body', `edgehook-stripe-${kib}`, `edgehook (EDGEHOOK_LOG=rejections), Stripe, ${kib} body`, edgehook(stripeRoutes, QUIET), r, accepted);
+      if (BASELINE) add('body', `edgehook-stripe-${kib}-before`, `same, earlier build (${path.basename(BASELINE)})`, edgehook(stripeRoutes, QUIET, BASELINE), r, accepted);
+      add('body', `js-webcrypto-stripe-enqueue-${kib}`, `JS, edgehook's job (reference a'), Stripe, ${kib} body`, jsWorker(path.join(here, 'workers/js-webcrypto-stripe-enqueue.js'), true), r, accepted);
+      add('body', `js-webcrypto-stripe-${kib}`, `JS WebCrypto verify only (reference a), Stripe, ${kib} body`, jsWorker(path.join(here, 'workers/js-webcrypto-stripe.js')), r, o);
     }
   }
   if (GROUPS.includes('routes')) {
@@ -463,6 +495,70 @@ function variants() {
     add('eventlog', 'edgehook-stripe-d1', 'same, EDGEHOOK_DB (D1 event log) bound', withD1, stripe2k, { verifies: true, expect: /"status":"accepted"/ });
   }
   return ONLY ? vs.filter((v) => ONLY.includes(v.name)) : vs;
+}
+
+// ---- cold start ----------------------------------------------------------------------------
+function coldKinds() {
+  const ks = [];
+  const add = (name, label, options, expect) => ks.push({ name, label, options, expect });
+  const accepted = /"status":"accepted"/;
+  const stripeRoutes = [route('/hooks/stripe', 'stripe', ['STRIPE_SECRET'])];
+  add('js-ok', 'JS worker returning "ok"', jsWorker(path.join(here, 'workers/js-ok.js'), true), /^ok$/);
+  if (fs.existsSync(path.join(FLOOR, 'index.js'))) add('rust-ok', 'workers-rs worker returning "ok"', wasmWorker(FLOOR, SECRETS, true), /^ok$/);
+  add('edgehook', 'edgehook, Stripe route (EDGEHOOK_LOG=rejections)', edgehook(stripeRoutes, QUIET), accepted);
+  if (BASELINE) add('edgehook-before', `same, earlier build (${path.basename(BASELINE)})`, edgehook(stripeRoutes, QUIET, BASELINE), accepted);
+  return ONLY ? ks.filter((k) => ONLY.includes(k.name)) : ks;
+}
+
+function spread(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => {
+    const i = (s.length - 1) * p;
+    const lo = Math.floor(i);
+    return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (i - lo);
+  };
+  return { median: median(s), p25: q(0.25), p75: q(0.75), min: s[0], max: s[s.length - 1], n: s.length };
+}
+
+/** Cold starts, interleaved: round by round, each kind in a fresh workerd in turn. */
+async function coldStarts(kinds) {
+  const samples = new Map(kinds.map((k) => [k.name, []]));
+  for (let r = 0; r < COLD_ROUNDS; r++) {
+    for (let i = 0; i < kinds.length; i++) {
+      const k = kinds[(i + r) % kinds.length];
+      const req = stripeRequest('/hooks/stripe', 2048);
+      const t0 = performance.now();
+      const mf = new Miniflare({ ...k.options, port: 0, host: '127.0.0.1', handleRuntimeStdio(o, e) { o.resume(); e.resume(); } });
+      try {
+        const url = (await mf.ready).toString().replace(/\/$/, '');
+        const t1 = performance.now();
+        const text = await probe(url, req, 200);
+        const t2 = performance.now();
+        if (!k.expect.test(text)) throw new Error(`cold ${k.name}: unexpected body ${text.slice(0, 200)}`);
+        samples.get(k.name).push({ round: r, readyMs: t1 - t0, firstMs: t2 - t1 });
+      } finally {
+        await mf.dispose();
+      }
+    }
+  }
+  const base = samples.get('js-ok');
+  const rows = kinds.map((k) => {
+    const xs = samples.get(k.name);
+    const row = {
+      name: k.name,
+      label: k.label,
+      readyMs: spread(xs.map((x) => x.readyMs)),
+      firstMs: spread(xs.map((x) => x.firstMs)),
+      totalMs: spread(xs.map((x) => x.readyMs + x.firstMs)),
+      samples: xs,
+    };
+    // Paired with the js-ok start of the same round (the two ran seconds apart).
+    if (base && k.name !== 'js-ok') row.firstVsJsOkMs = spread(xs.map((x, i) => x.firstMs - base[i].firstMs));
+    const m = row.firstMs;
+    process.stderr.write(`[cold] ${k.name.padEnd(16)} ready ${row.readyMs.median.toFixed(0).padStart(4)} ms  first request ${m.median.toFixed(1).padStart(6)} ms (IQR ${m.p25.toFixed(1)}–${m.p75.toFixed(1)}, range ${m.min.toFixed(1)}–${m.max.toFixed(1)}, n ${m.n})\n`);
+    return row;
+  });
+  return { rounds: COLD_ROUNDS, request: 'Stripe 2 KiB, signed, /hooks/stripe', rows };
 }
 
 /** Per round, CPU/request of `b` over `a` (run back to back, interleaved), and its median. */
@@ -493,10 +589,12 @@ if (!fs.existsSync(path.join(BUILD, 'index.js'))) {
 const rows = [];
 const groups = new Map();
 for (const v of variants()) {
-  if (!groups.has(v.group)) groups.set(v.group, []);
-  groups.get(v.group).push(v);
+  const batch = v.batch ?? v.group;
+  if (!groups.has(batch)) groups.set(batch, []);
+  groups.get(batch).push(v);
 }
 for (const vs of groups.values()) rows.push(...(await measureGroup(vs)));
+const cold = GROUPS.includes('cold') && COLD_ROUNDS > 0 ? await coldStarts(coldKinds()) : null;
 const versions = {
   node: process.version,
   miniflare: JSON.parse(fs.readFileSync(path.join(root, 'node_modules/miniflare/package.json'), 'utf8')).version,
@@ -506,7 +604,7 @@ const versions = {
 const wasmBytes = fs.statSync(path.join(BUILD, 'index_bg.wasm')).size;
 const eventlogRatio = cpuRatio(rows, 'edgehook-stripe-no-d1', 'edgehook-stripe-d1');
 if (eventlogRatio) process.stderr.write(`[edge] eventlog: ack-path CPU/req with D1 bound / without = ${eventlogRatio.median.toFixed(3)} (rounds ${eventlogRatio.rounds.map((x) => x.toFixed(3)).join(', ')})\n`);
-const result = { eventlogRatio, date: new Date().toISOString(), machine: `${os.cpus()[0].model}, ${os.cpus().length} cores`, priority: PRIORITY || '0', loadavg: os.loadavg(), versions, rounds: ROUNDS, duration: DURATION, scaleDuration: SCALE_DURATION, connections: CONNECTIONS, wasmBytes, seconds: (Date.now() - started) / 1000, rows };
+const result = { cold, eventlogRatio, date: new Date().toISOString(), machine: `${os.cpus()[0].model}, ${os.cpus().length} cores`, priority: PRIORITY || '0', loadavg: os.loadavg(), versions, rounds: ROUNDS, duration: DURATION, scaleDuration: SCALE_DURATION, connections: CONNECTIONS, wasmBytes, seconds: (Date.now() - started) / 1000, rows };
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
 fs.writeFileSync(OUT, JSON.stringify(result, null, 2));
 fs.rmSync(TMP, { recursive: true, force: true });
