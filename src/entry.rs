@@ -84,11 +84,9 @@ pub fn decode(head: &str, body: Vec<u8>) -> Result<Input, InputError> {
     let flags = next()?.parse::<u8>().map_err(|_| InputError::Truncated)?;
     // A clock JS could not have produced reads as 0, which every timestamped scheme then
     // refuses as stale: fails closed.
-    let now_ms = next()?
-        .parse::<f64>()
-        .ok()
-        .filter(|n| n.is_finite())
-        .map_or(0, |n| n as i64);
+    // `Date.now()` is a whole number of milliseconds: read as an integer (no float parser
+    // linked into the wasm for it).
+    let now_ms = next()?.parse::<i64>().unwrap_or(0);
     let method = next()?.to_ascii_uppercase();
     let path = next()?.to_owned();
     let origin = next()?.to_owned();
