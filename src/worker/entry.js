@@ -70,8 +70,10 @@ function respond(r, head) {
   const k = r.status + ' ' + r.ct + ' ' + (r.allow ?? '');
   let init = inits.get(k);
   if (init === undefined) {
-    const headers = { 'content-type': r.ct, 'cache-control': 'no-store' };
-    if (r.allow !== undefined) headers.allow = r.allow;
+    // A `Headers` object, not a plain one: the runtime copies it without enumerating and
+    // validating JS properties on every response.
+    const headers = new Headers({ 'content-type': r.ct, 'cache-control': 'no-store' });
+    if (r.allow !== undefined) headers.set('allow', r.allow);
     init = { status: r.status, headers };
     inits.set(k, init);
   }
@@ -300,7 +302,7 @@ async function webhook(request, env, ctx, path, origin) {
 }
 
 export default {
-  async fetch(request, env, ctx) {
+  fetch(request, env, ctx) {
     const url = request.url;
     const s = url.indexOf('://') + 3;
     const slash = url.indexOf('/', s);
@@ -313,9 +315,9 @@ export default {
     if (h >= 0) path = path.slice(0, h);
     try {
       if (path.startsWith('/__edgehook/') || path.startsWith('/__demo/')) {
-        return await core.fetch(request, env, ctx);
+        return core.fetch(request, env).catch(internal);
       }
-      return await webhook(request, env, ctx, path, origin);
+      return webhook(request, env, ctx, path, origin).catch(internal);
     } catch (e) {
       return internal(e);
     }

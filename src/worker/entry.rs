@@ -35,7 +35,7 @@ thread_local! {
 #[derive(Serialize)]
 struct RouteHead {
     /// Header names (lower-case) the provider reads.
-    h: Vec<&'static str>,
+    h: Vec<String>,
     /// Every header is needed (passthrough forwarding replays them).
     all: bool,
     /// The body limit: a declared length above it is refused unread.
@@ -55,8 +55,8 @@ pub fn routes(env: Env) -> String {
             .routes()
             .iter()
             .map(|r| {
-                let mut h = vec!["content-type"];
-                h.extend(r.provider.headers());
+                let mut h = vec!["content-type".to_owned()];
+                h.extend(r.provider.headers().iter().map(|n| n.to_ascii_lowercase()));
                 (
                     r.spec.path.as_str(),
                     RouteHead {
