@@ -157,12 +157,10 @@ function joined(bytes, body, data) {
   return out;
 }
 
-async function cryptoKey(id, raw, algorithm, usage) {
-  let key = keys.get(id);
-  if (key === undefined) {
-    key = await crypto.subtle.importKey('raw', raw, algorithm, false, [usage]);
-    keys.set(id, key);
-  }
+// Imported once per key and instance; a cached key costs no await.
+async function importKey(id, raw, algorithm, usage) {
+  const key = await crypto.subtle.importKey('raw', raw, algorithm, false, [usage]);
+  keys.set(id, key);
   return key;
 }
 
@@ -176,10 +174,12 @@ async function compute(ops, bytes, body) {
     let r;
     try {
       if (op.op === 'hmac') {
-        const key = await cryptoKey('h' + op.hash + op.kid, raw, { name: 'HMAC', hash: op.hash }, 'sign');
+        const id = 'h' + op.hash + op.kid;
+        const key = keys.get(id) ?? (await importKey(id, raw, { name: 'HMAC', hash: op.hash }, 'sign'));
         r = [0, new Uint8Array(await crypto.subtle.sign('HMAC', key, joined(bytes, body, op.data)))];
       } else {
-        const key = await cryptoKey('a' + op.kid, raw, { name: 'AES-GCM' }, 'decrypt');
+        const id = 'a' + op.kid;
+        const key = keys.get(id) ?? (await importKey(id, raw, { name: 'AES-GCM' }, 'decrypt'));
         const iv = bytes.subarray(op.iv[0], op.iv[0] + op.iv[1]);
         const data = bytes.subarray(op.data[0], op.data[0] + op.data[1]);
         try {
