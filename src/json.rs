@@ -4,11 +4,20 @@
 //! merchant's backend may keep the first — so an attacker who can get one field past a
 //! provider could make the gateway and the origin disagree. Refusing it costs one extra
 //! pass over an already-authenticated body and removes the ambiguity.
+//!
+//! The mappings then read only the fields they need ([`fields`]): a typed, borrowed
+//! deserialization that skips everything else, instead of a [`Value`] tree of the whole
+//! payload (which cost most of the non-crypto work of an accepted event: BENCHMARKS.md, 3f).
+//! [`Scalar`], [`Obj`] and [`First`] read a field the way a lookup in a [`Value`] would
+//! (`Value::pointer` and `as_str`/`as_i64`/`as_bool`, or `str_at`'s stringified numbers),
+//! so a field of an unexpected type is absent rather than an error, as before.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, DeserializeSeed, Deserialize, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use crate::error::Rejection;
@@ -39,6 +48,336 @@ pub fn parse_if_json(bytes: &[u8]) -> Result<Option<serde_json::Value>, Rejectio
 pub fn check(bytes: &[u8]) -> Result<(), Rejection> {
     guard(bytes).map_err(rejection)
 }
+
+/// Checks `bytes` strictly ([`check`]), then reads the fields of `T` from it, skipping the
+/// rest: `None` when the payload is not a JSON object.
+pub fn fields<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Option<T>, Rejection> {
+    check(bytes)?;
+    read::<T>(bytes)
+}
+
+/// [`fields`] for bytes [`check`] has already accepted.
+pub fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Option<T>, Rejection> {
+    serde_json::from_slice::<Obj<T>>(bytes)
+        .map(|o| o.0)
+        .map_err(rejection)
+}
+
+/// Whether JSON that [`check`] accepted is an object.
+pub fn is_object(checked: &[u8]) -> bool {
+    checked.trim_ascii_start().first() == Some(&b'{')
+}
+
+/// `Ok(false)` when `bytes` is not JSON, `Ok(true)` when it is strict JSON, and the
+/// rejection of [`parse_if_json`] when only a lenient parser takes it.
+pub fn check_if_json(bytes: &[u8]) -> Result<bool, Rejection> {
+    match guard(bytes) {
+        Ok(()) => Ok(true),
+        Err(e) if e.classify() == serde_json::error::Category::Data => Err(rejection(e)),
+        Err(_) => Ok(false),
+    }
+}
+
+/// A scalar field: what a mapping may read from a string, number or boolean. Objects,
+/// arrays, `null` and a missing field are [`Scalar::None`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Scalar<'a> {
+    /// Absent, `null`, an object or an array.
+    #[default]
+    None,
+    /// A string (borrowed from the payload unless it has escapes).
+    Str(Cow<'a, str>),
+    /// A number that fits an `i64`.
+    Int(i64),
+    /// Any other number (a fraction, an exponent, past `i64`).
+    Number(Number),
+    /// `true` or `false`.
+    Bool(bool),
+}
+
+impl Scalar<'_> {
+    /// A string, or a number's JSON text (`str_at`'s reading).
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Self::Str(s) => Some(s.as_ref().to_owned()),
+            Self::Int(i) => Some(i.to_string()),
+            Self::Number(n) => Some(n.to_string()),
+            Self::None | Self::Bool(_) => None,
+        }
+    }
+    /// A string only (`Value::as_str`).
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// An integer that fits an `i64` (`Value::as_i64`).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Self::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+    /// A boolean (`Value::as_bool`).
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(v).map_or(Scalar::Number(v.into()), Scalar::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        // As `Value` does: serde_json never hands over a non-finite number.
+        Ok(Number::from_f64(v).map_or(Scalar::None, Scalar::Number))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        skip_seq(seq).map(|()| Scalar::None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        skip_map(map).map(|()| Scalar::None)
+    }
+}
+
+fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// An object field read as `T` (`Value::pointer` through it); any other value is `None`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Obj<T>(pub Option<T>);
+
+impl<T> Default for Obj<T> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ObjVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ObjVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjVisitor<T> {
+    type Value = Obj<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(|t| Obj(Some(t)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Obj<T>, A::Error> {
+        skip_seq(seq).map(|()| Obj(None))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Obj<T>, E> {
+        Ok(Obj(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Obj<T>, E> {
+        Ok(Obj(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Obj<T>, E> {
+        Ok(Obj(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Obj<T>, E> {
+        Ok(Obj(None))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Obj<T>, E> {
+        Ok(Obj(None))
+    }
+    fn visit_unit<E>(self) -> Result<Obj<T>, E> {
+        Ok(Obj(None))
+    }
+}
+
+/// A field that is an object read as `T` or a scalar (FedaPay's `currency`: `{"iso":"XOF"}`
+/// or `"XOF"`); an array is neither.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node<'a, T> {
+    /// A scalar, or nothing.
+    Scalar(Scalar<'a>),
+    /// An object.
+    Obj(T),
+}
+
+impl<T> Default for Node<'_, T> {
+    fn default() -> Self {
+        Self::Scalar(Scalar::None)
+    }
+}
+
+impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Node<'a, T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor(std::marker::PhantomData))
+    }
+}
+
+struct NodeVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for NodeVisitor<T> {
+    type Value = Node<'de, T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Node::Obj)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        ScalarVisitor.visit_seq(seq).map(Node::Scalar)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_bool(v).map(Node::Scalar)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_i64(v).map(Node::Scalar)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_u64(v).map(Node::Scalar)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_f64(v).map(Node::Scalar)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_borrowed_str(v).map(Node::Scalar)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        ScalarVisitor.visit_str(v).map(Node::Scalar)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Node::Scalar(Scalar::None))
+    }
+}
+
+/// The element a `/field/0` pointer finds: an array's first, or an object's `"0"` member.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct First<'a>(pub Scalar<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for First<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FirstVisitor)
+    }
+}
+
+struct FirstVisitor;
+
+impl<'de> Visitor<'de> for FirstVisitor {
+    type Value = First<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let first = seq.next_element::<Scalar<'de>>()?.unwrap_or_default();
+        skip_seq(seq).map(|()| First(first))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut first = Scalar::None;
+        while let Some(Key(k)) = map.next_key()? {
+            if k == "0" {
+                first = map.next_value()?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(First(first))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(First::default())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(First::default())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(First::default())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(First::default())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(First::default())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(First::default())
+    }
+}
+
+/// An object key, borrowed from the payload unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
+}
+
+/// Objects with up to this many keys are checked for duplicates by a linear scan (cheaper
+/// than hashing for the few keys of a payment object); larger ones by a hash set.
+const LINEAR_KEYS: usize = 16;
 
 fn guard(bytes: &[u8]) -> Result<(), serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -195,9 +534,21 @@ impl<'de> Visitor<'de> for Guard {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let inner = self.deeper()?;
-        let mut keys = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !keys.insert(key) {
+        let mut few: Vec<Cow<'de, str>> = Vec::new();
+        let mut many: Option<HashSet<Cow<'de, str>>> = None;
+        while let Some(Key(key)) = map.next_key()? {
+            let fresh = match &mut many {
+                Some(set) => set.insert(key),
+                None if few.contains(&key) => false,
+                None => {
+                    few.push(key);
+                    if few.len() > LINEAR_KEYS {
+                        many = Some(few.drain(..).collect());
+                    }
+                    true
+                }
+            };
+            if !fresh {
                 return Err(de::Error::custom("duplicate key in a JSON object"));
             }
             map.next_value_seed(inner)?;

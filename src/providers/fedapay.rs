@@ -6,16 +6,17 @@
 //! `Webhook.ts` compute it; other schemes are ignored, any `s` may match. `t` must be within
 //! the route's tolerance (the SDKs default to 300 s). Acks with 200.
 
+use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, Draft, PaymentData, Status, Subject};
-use crate::money::json_to_minor;
+use crate::json::{self, Node, Obj, Scalar};
+use crate::money::to_minor;
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::tables::{lookup, status_table};
-use crate::providers::{str_at, Provider};
+use crate::providers::Provider;
 use crate::verify::stamped::{Clock, Layout};
 
 const SCHEME: Scheme = Scheme {
@@ -42,49 +43,108 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
 
 /// The id is the event's when the body has one (webhook bodies often do not: the payload's
 /// stable hash stands in). The time is the event's, else the transaction's latest.
-fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-    let name = str_at(v, "/name").or_else(|| str_at(v, "/type"));
-    let entity_status = str_at(v, "/entity/status");
+fn normalize(payload: &[u8], raw: Box<RawValue>) -> Result<Draft, Rejection> {
+    let v: Event<'_> = json::read(payload)?.unwrap_or_default();
+    let e = v.entity.0.unwrap_or_default();
+    let name = v.name.text().or_else(|| v.kind.text());
+    let entity_status = e.status.text();
     let status = map_status(
         name.as_deref().unwrap_or(""),
         entity_status.as_deref().unwrap_or(""),
     );
-    let currency = str_at(v, "/entity/currency/iso")
-        .or_else(|| str_at(v, "/entity/currency"))
-        .map(|c| c.to_ascii_uppercase());
+    let currency = match &e.currency {
+        Node::Obj(c) => c.iso.text(),
+        Node::Scalar(c) => c.text(),
+    }
+    .map(|c| c.to_ascii_uppercase());
     // FedaPay amounts are in major units (`amount: 1000` is 1000 XOF); converting by the
     // currency's ISO exponent keeps XOF/GNF as they are and scales a 2-decimal currency.
-    let amount = match (v.pointer("/entity/amount"), currency.as_deref()) {
-        (Some(a), Some(c)) => json_to_minor(a, c),
+    let amount = match (e.amount.text(), currency.as_deref()) {
+        (Some(a), Some(c)) => to_minor(&a, c),
         _ => None,
     };
-    let time = [
-        "/created_at",
-        "/entity/approved_at",
-        "/entity/updated_at",
-        "/entity/created_at",
-    ]
-    .iter()
-    .find_map(|p| str_at(v, p).and_then(|t| normalize_time(&t)));
+    let time = [&v.created_at, &e.approved_at, &e.updated_at, &e.created_at]
+        .iter()
+        .find_map(|t| t.text().and_then(|t| normalize_time(&t)));
     Ok(Draft {
-        id: str_at(v, "/id"),
+        id: v.id.text(),
         time,
         data: PaymentData {
             livemode: None,
             unverified: None,
-            payment_id: str_at(v, "/entity/id"),
-            merchant_reference: str_at(v, "/entity/merchant_reference")
-                .or_else(|| str_at(v, "/entity/custom_metadata/order_id"))
-                .or_else(|| str_at(v, "/entity/reference")),
+            payment_id: e.id.text(),
+            merchant_reference: e
+                .merchant_reference
+                .text()
+                .or_else(|| e.custom_metadata.0.as_ref().and_then(|m| m.order_id.text()))
+                .or_else(|| e.reference.text()),
             status,
             amount_minor: amount,
             currency,
-            method: str_at(v, "/entity/mode").map(|m| m.to_ascii_lowercase()),
+            method: e.mode.text().map(|m| m.to_ascii_lowercase()),
             provider_event_type: name,
             raw,
         },
         subject: Subject::Payment,
     })
+}
+
+/// The fields the mapping reads; everything else in the event is skipped unread.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Event<'a> {
+    #[serde(borrow)]
+    id: Scalar<'a>,
+    #[serde(borrow)]
+    name: Scalar<'a>,
+    #[serde(borrow, rename = "type")]
+    kind: Scalar<'a>,
+    #[serde(borrow)]
+    created_at: Scalar<'a>,
+    #[serde(borrow)]
+    entity: Obj<Entity<'a>>,
+}
+
+/// The event's object (a transaction, a customer...).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Entity<'a> {
+    #[serde(borrow)]
+    id: Scalar<'a>,
+    #[serde(borrow)]
+    status: Scalar<'a>,
+    #[serde(borrow)]
+    amount: Scalar<'a>,
+    #[serde(borrow)]
+    currency: Node<'a, Currency<'a>>,
+    #[serde(borrow)]
+    mode: Scalar<'a>,
+    #[serde(borrow)]
+    reference: Scalar<'a>,
+    #[serde(borrow)]
+    merchant_reference: Scalar<'a>,
+    #[serde(borrow)]
+    custom_metadata: Obj<Metadata<'a>>,
+    #[serde(borrow)]
+    approved_at: Scalar<'a>,
+    #[serde(borrow)]
+    updated_at: Scalar<'a>,
+    #[serde(borrow)]
+    created_at: Scalar<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Currency<'a> {
+    #[serde(borrow)]
+    iso: Scalar<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Metadata<'a> {
+    #[serde(borrow)]
+    order_id: Scalar<'a>,
 }
 
 /// The event name decides where it names the outcome; `transaction.updated`, other
@@ -144,6 +204,11 @@ mod src {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The mapping reads payload bytes; these tests write their events as `json!` values.
+    fn normalize(v: &serde_json::Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
+        super::normalize(v.to_string().as_bytes(), raw)
+    }
 
     #[test]
     fn maps_statuses() {

@@ -7,13 +7,16 @@
 //! notification is deduplicated on `notificationID`, which the ack must echo, or SIBS keeps
 //! retrying for up to two months.
 
+use serde::Deserialize;
+
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status, Subject};
-use crate::money::json_to_minor;
+use crate::json::{Obj, Scalar};
+use crate::money::to_minor;
 use crate::providers::tables::{status_table, Table};
 use crate::providers::{
-    parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
+    Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
 };
 use crate::request::Request;
 use crate::verify::{decode_b64, decode_b64_bytes, CryptoBackend, DecryptCheck, Encoding};
@@ -133,20 +136,20 @@ impl Provider for Sibs {
     }
 
     fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
-        let v = parse_json(payload)?;
-        if !v.is_object() {
-            return Err(Rejection::MalformedBody(
-                "notification is not a JSON object".into(),
-            ));
-        }
-        let id = str_at(&v, "/notificationID")
+        let v: Notification<'_> = crate::json::fields(payload)?.ok_or_else(|| {
+            Rejection::MalformedBody("notification is not a JSON object".into())
+        })?;
+        let id = v
+            .notification_id
+            .text()
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| Rejection::MalformedBody("missing notificationID".into()))?;
-        let payment_type = str_at(&v, "/paymentType");
-        let payment_status = str_at(&v, "/paymentStatus");
-        let currency = str_at(&v, "/amount/currency").map(|c| c.trim().to_ascii_uppercase());
-        let amount_minor = match (v.pointer("/amount/value"), currency.as_deref()) {
-            (Some(value), Some(cur)) => json_to_minor(value, cur),
+        let payment_type = v.payment_type.text();
+        let payment_status = v.payment_status.text();
+        let amount = v.amount.0.unwrap_or_default();
+        let currency = amount.currency.text().map(|c| c.trim().to_ascii_uppercase());
+        let amount_minor = match (amount.value.text(), currency.as_deref()) {
+            (Some(value), Some(cur)) => to_minor(&value, cur),
             _ => None,
         };
         let provider_event_type = match (&payment_type, &payment_status) {
@@ -156,20 +159,20 @@ impl Provider for Sibs {
         };
         let draft = Draft {
             id: Some(id.clone()),
-            time: str_at(&v, "/transactionDateTime").and_then(|t| normalize_time(&t)),
+            time: v.transaction_date_time.text().and_then(|t| normalize_time(&t)),
             data: PaymentData {
                 livemode: None,
                 unverified: None,
-                payment_id: str_at(&v, "/transactionID"),
-                merchant_reference: str_at(&v, "/merchant/transactionId"),
+                payment_id: v.transaction_id.text(),
+                merchant_reference: v.merchant.0.and_then(|m| m.transaction_id.text()),
                 status: map_status(
                     payment_type.as_deref().unwrap_or(""),
                     payment_status.as_deref().unwrap_or(""),
-                    str_at(&v, "/paymentReference/status").as_deref(),
+                    v.payment_reference.0.and_then(|r| r.status.text()).as_deref(),
                 ),
                 amount_minor,
                 currency,
-                method: str_at(&v, "/paymentMethod").map(|m| m.to_ascii_lowercase()),
+                method: v.payment_method.text().map(|m| m.to_ascii_lowercase()),
                 provider_event_type,
                 raw: raw_checked(std::str::from_utf8(payload).unwrap_or("null")),
             },
@@ -181,6 +184,53 @@ impl Provider for Sibs {
             ack: ack(self.ack_status_code, &id),
         })
     }
+}
+
+/// The fields the mapping reads; everything else in the notification is skipped unread.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Notification<'a> {
+    #[serde(borrow, rename = "notificationID")]
+    notification_id: Scalar<'a>,
+    #[serde(borrow)]
+    payment_type: Scalar<'a>,
+    #[serde(borrow)]
+    payment_status: Scalar<'a>,
+    #[serde(borrow)]
+    payment_method: Scalar<'a>,
+    #[serde(borrow, rename = "transactionID")]
+    transaction_id: Scalar<'a>,
+    #[serde(borrow)]
+    transaction_date_time: Scalar<'a>,
+    #[serde(borrow)]
+    amount: Obj<Amount<'a>>,
+    #[serde(borrow)]
+    merchant: Obj<Merchant<'a>>,
+    #[serde(borrow)]
+    payment_reference: Obj<Reference<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Amount<'a> {
+    #[serde(borrow)]
+    value: Scalar<'a>,
+    #[serde(borrow)]
+    currency: Scalar<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Merchant<'a> {
+    #[serde(borrow)]
+    transaction_id: Scalar<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Reference<'a> {
+    #[serde(borrow)]
+    status: Scalar<'a>,
 }
 
 /// The body is one base64 line; tolerate the line breaks some senders wrap it with.

@@ -6,12 +6,11 @@
 //! live here once.
 
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{raw_checked, stable_id, Draft};
-use crate::providers::{ok_ack, parse_json, Accepted, Auth, Check, Provider, SignInput, Signed};
+use crate::providers::{ok_ack, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::stamped::Layout;
 use crate::verify::CryptoBackend;
@@ -36,7 +35,9 @@ pub struct Scheme {
     /// Maps the authenticated JSON object to the normalized fields; `raw` is the payload
     /// verbatim. An id left `None` becomes the payload's stable hash. An authentic event
     /// the gateway cannot take on the provider's terms is refused here.
-    pub normalize: fn(&Value, Box<RawValue>) -> Result<Draft, Rejection>,
+    /// `payload` is a JSON object that [`crate::json::check`] accepted: the mapping reads
+    /// its fields with [`crate::json::read`].
+    pub normalize: fn(&[u8], Box<RawValue>) -> Result<Draft, Rejection>,
 }
 
 /// A configured route of a [`Scheme`]. `Debug` shows how many secrets, never them.
@@ -118,12 +119,12 @@ impl Provider for Stamped {
     }
 
     fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
-        let v = parse_json(payload)?;
-        if !v.is_object() {
+        crate::json::check(payload)?;
+        if !crate::json::is_object(payload) {
             return Err(Rejection::MalformedBody("expected a JSON object".into()));
         }
         let raw = raw_checked(std::str::from_utf8(payload).unwrap_or("null"));
-        let mut draft = (self.scheme.normalize)(&v, raw)?;
+        let mut draft = (self.scheme.normalize)(payload, raw)?;
         // Bodies without an id (FedaPay's often, Everifin's never per the docs) are still
         // authentic; the gateway gives them the same stable id, so retries dedup.
         let id = draft
