@@ -3,16 +3,62 @@
 //! payment fields in `data` (or at the top level). Shared here so that neither provider
 //! module depends on the other.
 
+use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::event::{rfc3339_from_ms, PaymentData, Status};
-use crate::providers::str_at;
+use crate::json::{Obj, Scalar};
 
-/// The first of `pointers` holding an RFC 3339 time, normalized to UTC.
-pub(crate) fn rfc3339_at(v: &Value, pointers: &[&str]) -> Option<String> {
-    pointers.iter().find_map(|p| {
-        let d = chrono::DateTime::parse_from_rfc3339(v.pointer(p)?.as_str()?.trim()).ok()?;
+/// The fields the convention (and generic-hmac's event envelope) reads; everything else in
+/// the payload is skipped unread. The payment fields are read in `data`, or at the top
+/// level when `data` is not an object.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct Envelope<'a> {
+    #[serde(borrow, rename = "type")]
+    pub kind: Scalar<'a>,
+    #[serde(borrow)]
+    pub event_type: Scalar<'a>,
+    #[serde(borrow)]
+    pub event: Scalar<'a>,
+    #[serde(borrow)]
+    pub event_id: Scalar<'a>,
+    #[serde(borrow)]
+    pub occurred_at: Scalar<'a>,
+    #[serde(borrow)]
+    pub timestamp: Scalar<'a>,
+    #[serde(borrow)]
+    pub time: Scalar<'a>,
+    #[serde(borrow)]
+    data: Obj<Box<Envelope<'a>>>,
+    #[serde(borrow)]
+    payment_id: Scalar<'a>,
+    #[serde(borrow)]
+    pub id: Scalar<'a>,
+    #[serde(borrow)]
+    merchant_reference: Scalar<'a>,
+    #[serde(borrow)]
+    reference: Scalar<'a>,
+    #[serde(borrow)]
+    order_id: Scalar<'a>,
+    #[serde(borrow)]
+    amount_minor: Scalar<'a>,
+    #[serde(borrow)]
+    amount: Scalar<'a>,
+    #[serde(borrow)]
+    currency: Scalar<'a>,
+    #[serde(borrow)]
+    currency_code: Scalar<'a>,
+    #[serde(borrow)]
+    payment_method: Scalar<'a>,
+    #[serde(borrow)]
+    method: Scalar<'a>,
+}
+
+/// The first of `fields` holding an RFC 3339 time, normalized to UTC.
+pub(crate) fn rfc3339_at(fields: &[&Scalar<'_>]) -> Option<String> {
+    fields.iter().find_map(|f| {
+        let d = chrono::DateTime::parse_from_rfc3339(f.as_str()?.trim()).ok()?;
         Some(rfc3339_from_ms(d.timestamp_millis()))
     })
 }
@@ -22,34 +68,29 @@ pub(crate) fn rfc3339_at(v: &Value, pointers: &[&str]) -> Option<String> {
 /// unambiguous forms are taken: `amount_minor`, or `amount` when it is a JSON integer (a
 /// decimal `19.99` says nothing about the unit and is left out); `currency` /
 /// `currency_code` when a 3-letter code.
-pub(crate) fn payment_data(v: &Value, kind: Option<String>, raw: Box<RawValue>) -> PaymentData {
-    let obj = match v.get("data") {
-        Some(d @ Value::Object(_)) => d,
-        _ => v,
-    };
-    let first = |keys: &[&str]| keys.iter().find_map(|k| str_at(obj, &format!("/{k}")));
-    let integer = |k: &str| {
-        obj.get(k)
-            .filter(|a| a.is_i64() || a.is_u64())
-            .and_then(Value::as_i64)
-    };
-    let currency = ["currency", "currency_code"].iter().find_map(|k| {
-        let c = obj.get(*k)?.as_str()?.trim();
+pub(crate) fn payment_data(
+    v: &Envelope<'_>,
+    kind: Option<String>,
+    raw: Box<RawValue>,
+) -> PaymentData {
+    let obj = v.data.0.as_deref().unwrap_or(v);
+    let first = |fields: &[&Scalar<'_>]| fields.iter().find_map(|f| f.text());
+    let currency = [&obj.currency, &obj.currency_code].iter().find_map(|c| {
+        let c = c.as_str()?.trim();
         (c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic())).then(|| c.to_ascii_uppercase())
     });
-    let method = ["payment_method", "method"].iter().find_map(|k| {
-        obj.get(*k)
-            .and_then(Value::as_str)
+    let method = [&obj.payment_method, &obj.method].iter().find_map(|m| {
+        m.as_str()
             .map(|m| m.trim().to_ascii_lowercase())
             .filter(|m| !m.is_empty())
     });
     PaymentData {
         livemode: None,
         unverified: None,
-        payment_id: first(&["payment_id", "id"]),
-        merchant_reference: first(&["merchant_reference", "reference", "order_id"]),
+        payment_id: first(&[&obj.payment_id, &obj.id]),
+        merchant_reference: first(&[&obj.merchant_reference, &obj.reference, &obj.order_id]),
         status: map_status(kind.as_deref().unwrap_or("")),
-        amount_minor: integer("amount_minor").or_else(|| integer("amount")),
+        amount_minor: obj.amount_minor.as_i64().or_else(|| obj.amount.as_i64()),
         currency,
         method,
         provider_event_type: kind,
@@ -82,6 +123,23 @@ pub(crate) fn map_status(kind: &str) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::str_at;
+    use serde_json::Value;
+
+    // The convention reads payload bytes; these tests write their payloads as values.
+    fn payment_data(v: &Value, kind: Option<String>, raw: Box<RawValue>) -> PaymentData {
+        let text = v.to_string();
+        let e = crate::json::read(text.as_bytes())
+            .expect("json")
+            .unwrap_or_default();
+        super::payment_data(&e, kind, raw)
+    }
+
+    fn rfc3339_at(v: &Value, pointers: &[&str]) -> Option<String> {
+        let at = |p: &str| v.pointer(p).map_or(Ok(Scalar::None), Scalar::deserialize);
+        let fields: Vec<Scalar<'_>> = pointers.iter().map(|p| at(p).expect("scalar")).collect();
+        super::rfc3339_at(&fields.iter().collect::<Vec<_>>())
+    }
 
     #[test]
     fn statuses_from_type() {

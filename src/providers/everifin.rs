@@ -13,9 +13,9 @@ use serde_json::value::RawValue;
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, Draft, PaymentData, Status, Subject};
+use crate::json::{self, Obj, Scalar};
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::tables::{lookup, status_table};
-use crate::json::{self, Obj, Scalar};
 use crate::providers::Provider;
 use crate::verify::stamped::{Clock, Layout};
 
@@ -71,8 +71,7 @@ fn normalize(payload: &[u8], raw: Box<RawValue>) -> Result<Draft, Rejection> {
             livemode: None,
             unverified: None,
             payment_id: d.payment_id.text().or(refund),
-            merchant_reference: d.external_id.text()
-                .or_else(|| d.order_id.text()),
+            merchant_reference: d.external_id.text().or_else(|| d.order_id.text()),
             status,
             // Hooks carry identifiers and a status only; amounts live in the API.
             amount_minor: None,

@@ -15,9 +15,7 @@ use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status, Subj
 use crate::json::{Obj, Scalar};
 use crate::money::to_minor;
 use crate::providers::tables::{status_table, Table};
-use crate::providers::{
-    Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
-};
+use crate::providers::{Accepted, Auth, Check, Provider, Reply, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::{decode_b64, decode_b64_bytes, CryptoBackend, DecryptCheck, Encoding};
 
@@ -136,9 +134,8 @@ impl Provider for Sibs {
     }
 
     fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
-        let v: Notification<'_> = crate::json::fields(payload)?.ok_or_else(|| {
-            Rejection::MalformedBody("notification is not a JSON object".into())
-        })?;
+        let v: Notification<'_> = crate::json::fields(payload)?
+            .ok_or_else(|| Rejection::MalformedBody("notification is not a JSON object".into()))?;
         let id = v
             .notification_id
             .text()
@@ -147,7 +144,10 @@ impl Provider for Sibs {
         let payment_type = v.payment_type.text();
         let payment_status = v.payment_status.text();
         let amount = v.amount.0.unwrap_or_default();
-        let currency = amount.currency.text().map(|c| c.trim().to_ascii_uppercase());
+        let currency = amount
+            .currency
+            .text()
+            .map(|c| c.trim().to_ascii_uppercase());
         let amount_minor = match (amount.value.text(), currency.as_deref()) {
             (Some(value), Some(cur)) => to_minor(&value, cur),
             _ => None,
@@ -159,7 +159,10 @@ impl Provider for Sibs {
         };
         let draft = Draft {
             id: Some(id.clone()),
-            time: v.transaction_date_time.text().and_then(|t| normalize_time(&t)),
+            time: v
+                .transaction_date_time
+                .text()
+                .and_then(|t| normalize_time(&t)),
             data: PaymentData {
                 livemode: None,
                 unverified: None,
@@ -168,7 +171,10 @@ impl Provider for Sibs {
                 status: map_status(
                     payment_type.as_deref().unwrap_or(""),
                     payment_status.as_deref().unwrap_or(""),
-                    v.payment_reference.0.and_then(|r| r.status.text()).as_deref(),
+                    v.payment_reference
+                        .0
+                        .and_then(|r| r.status.text())
+                        .as_deref(),
                 ),
                 amount_minor,
                 currency,

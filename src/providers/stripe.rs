@@ -13,8 +13,8 @@ use serde_json::value::RawValue;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
-use crate::json::{self, First, Obj, Scalar};
 use crate::event::{normalize_time, rfc3339_from_ms, Draft, PaymentData, Status, Subject};
+use crate::json::{self, First, Obj, Scalar};
 use crate::money::{exponent, rescale};
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::tables::{lookup, status_table};
@@ -166,7 +166,12 @@ fn normalize(payload: &[u8], raw: Box<RawValue>) -> Result<Draft, Rejection> {
                 .payment_method_types
                 .0
                 .text()
-                .or_else(|| o.payment_method_details.0.as_ref().and_then(|d| d.kind.text()))
+                .or_else(|| {
+                    o.payment_method_details
+                        .0
+                        .as_ref()
+                        .and_then(|d| d.kind.text())
+                })
                 .map(|m| m.to_ascii_lowercase()),
             provider_event_type: kind,
             raw,
@@ -353,7 +358,9 @@ mod tests {
 
     fn with_object<T>(o: &Value, f: impl FnOnce(&Object<'_>) -> T) -> T {
         let text = o.to_string();
-        let o = json::read(text.as_bytes()).expect("json").unwrap_or_default();
+        let o = json::read(text.as_bytes())
+            .expect("json")
+            .unwrap_or_default();
         f(&o)
     }
 
