@@ -638,6 +638,135 @@ mod tests {
     }
 
     #[test]
+    fn duplicates_are_found_in_large_objects_and_through_escapes() {
+        for n in [2, LINEAR_KEYS, LINEAR_KEYS + 1, LINEAR_KEYS + 2, 200] {
+            let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
+            let ok = format!("{{{}}}", keys.join(","));
+            assert_eq!(check(ok.as_bytes()), Ok(()), "{n} keys");
+            for dup in [0, n / 2, n - 1] {
+                let bad = format!("{{{},\"k{dup}\":true}}", keys.join(","));
+                let e = check(bad.as_bytes()).expect_err("duplicate");
+                assert!(e.to_string().contains("duplicate key"), "{n} {dup}: {e}");
+            }
+        }
+        // The same key spelled with an escape is the same key.
+        assert!(check(br#"{"id":1,"\u0069d":2}"#).is_err());
+        assert!(check(br#"{"i\"d":1,"i\u0022d":2}"#).is_err());
+        assert_eq!(check(br#"{"id":1,"\u0069e":2}"#), Ok(()));
+    }
+
+    #[test]
+    fn check_if_json_agrees_with_parse_if_json() {
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        for text in [
+            &b"Hello, World!"[..],
+            b"a=1&a=2",
+            b"{not json",
+            b"",
+            b"1e400",
+            &[0xff],
+            br#"{"a":[1,{"b":2}]}"#,
+            br#"{"id":"a","id":"b"}"#,
+            br#"[1,2] x"#,
+            deep.as_bytes(),
+        ] {
+            // The same outcome; a duplicate's position is the key's, not the value's end.
+            let parsed = parse_if_json(text)
+                .map(|v| v.is_some())
+                .map_err(|e| e.code());
+            let checked = check_if_json(text).map_err(|e| e.code());
+            assert_eq!(checked, parsed, "{:?}", String::from_utf8_lossy(text));
+        }
+    }
+
+    /// The typed readers find what a lookup in a `Value` found, for every kind of value.
+    #[test]
+    fn typed_fields_read_as_value_lookups_did() {
+        use serde::Deserialize;
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Doc<'a> {
+            #[serde(borrow)]
+            f: Scalar<'a>,
+            #[serde(borrow)]
+            o: Obj<Inner<'a>>,
+            #[serde(borrow)]
+            l: First<'a>,
+            #[serde(borrow)]
+            n: Node<'a, Inner<'a>>,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Inner<'a> {
+            #[serde(borrow)]
+            k: Scalar<'a>,
+        }
+        let values = [
+            "\"text\"",
+            "\"\"",
+            "\"esc\\\"aped \\u00e9\\n\"",
+            "0",
+            "-0",
+            "42",
+            "-7",
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "1.5",
+            "12.30",
+            "1e2",
+            "1E-7",
+            "-0.0",
+            "true",
+            "false",
+            "null",
+            "{}",
+            "[]",
+            "{\"k\":\"v\"}",
+            "{\"k\":12}",
+            "{\"0\":\"zero\",\"k\":[1]}",
+            "[\"first\",2]",
+            "[3.25]",
+            "[[1],\"x\"]",
+            "[{\"k\":1}]",
+        ];
+        for value in values {
+            let doc = format!(
+                r#"{{"pad":[1,{{"x":"y"}}],"f":{value},"o":{value},"l":{value},"n":{value}}}"#
+            );
+            let v: Value = serde_json::from_str(&doc).expect("json");
+            let d: Doc<'_> = fields(doc.as_bytes()).expect("reads").expect("object");
+            let str_at = |p: &str| match v.pointer(p) {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            };
+            let f = v.pointer("/f");
+            assert_eq!(d.f.text(), str_at("/f"), "{value}");
+            assert_eq!(d.f.as_str(), f.and_then(Value::as_str), "{value}");
+            assert_eq!(d.f.as_i64(), f.and_then(Value::as_i64), "{value}");
+            assert_eq!(d.f.as_bool(), f.and_then(Value::as_bool), "{value}");
+            let k = d.o.0.as_ref().map(|i| i.k.text()).unwrap_or_default();
+            assert_eq!(k, str_at("/o/k"), "{value}");
+            assert_eq!(d.o.0.is_some(), v["o"].is_object(), "{value}");
+            assert_eq!(d.l.0.text(), str_at("/l/0"), "{value}");
+            let (nk, ns) = match &d.n {
+                Node::Obj(i) => (i.k.text(), None),
+                Node::Scalar(s) => (None, s.text()),
+            };
+            assert_eq!((nk, ns), (str_at("/n/k"), str_at("/n")), "{value}");
+        }
+        assert_eq!(fields::<Doc<'_>>(b"[1]").expect("json").map(|_| ()), None);
+        assert_eq!(
+            fields::<Doc<'_>>(b" \"s\" ").expect("json").map(|_| ()),
+            None
+        );
+        assert!(fields::<Doc<'_>>(br#"{"f":1,"f":2}"#).is_err());
+        assert!(is_object(b" \n{}") && !is_object(b"[]"));
+    }
+
+    #[test]
     fn rejects_garbage_and_trailing_data() {
         assert!(parse(b"{").is_err());
         assert!(parse(b"{} x").is_err());
