@@ -46,35 +46,46 @@ pub fn parse_if_json(bytes: &[u8]) -> Result<Option<serde_json::Value>, Rejectio
 
 /// Checks `bytes` without building a value.
 pub fn check(bytes: &[u8]) -> Result<(), Rejection> {
-    guard(bytes).map_err(rejection)
+    strict(bytes).map(drop)
 }
 
-/// Checks `bytes` strictly ([`check`]), then reads the fields of `T` from it, skipping the
+/// Checks `bytes` without building a value, and returns them as text: UTF-8 is checked
+/// once here, so neither this pass nor [`read`] checks each string again.
+pub fn strict(bytes: &[u8]) -> Result<&str, Rejection> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Rejection::MalformedBody(format!("invalid JSON: not UTF-8 ({e})")))?;
+    guard(text).map_err(rejection)?;
+    Ok(text)
+}
+
+/// Checks `bytes` strictly ([`strict`]), then reads the fields of `T` from it, skipping the
 /// rest: `None` when the payload is not a JSON object.
 pub fn fields<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Option<T>, Rejection> {
-    check(bytes)?;
-    read::<T>(bytes)
+    read::<T>(strict(bytes)?)
 }
 
-/// [`fields`] for bytes [`check`] has already accepted.
-pub fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Option<T>, Rejection> {
-    serde_json::from_slice::<Obj<T>>(bytes)
+/// [`fields`] for text [`strict`] has already accepted.
+pub fn read<'a, T: Deserialize<'a>>(text: &'a str) -> Result<Option<T>, Rejection> {
+    serde_json::from_str::<Obj<T>>(text)
         .map(|o| o.0)
         .map_err(rejection)
 }
 
-/// Whether JSON that [`check`] accepted is an object.
-pub fn is_object(checked: &[u8]) -> bool {
-    checked.trim_ascii_start().first() == Some(&b'{')
+/// Whether JSON that [`strict`] accepted is an object.
+pub fn is_object(checked: &str) -> bool {
+    checked.trim_ascii_start().starts_with('{')
 }
 
-/// `Ok(false)` when `bytes` is not JSON, `Ok(true)` when it is strict JSON, and the
-/// rejection of [`parse_if_json`] when only a lenient parser takes it.
-pub fn check_if_json(bytes: &[u8]) -> Result<bool, Rejection> {
-    match guard(bytes) {
-        Ok(()) => Ok(true),
+/// `Ok(None)` when `bytes` is not JSON, the text when it is strict JSON, and the rejection
+/// of [`parse_if_json`] when only a lenient parser takes it.
+pub fn check_if_json(bytes: &[u8]) -> Result<Option<&str>, Rejection> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(None);
+    };
+    match guard(text) {
+        Ok(()) => Ok(Some(text)),
         Err(e) if e.classify() == serde_json::error::Category::Data => Err(rejection(e)),
-        Err(_) => Ok(false),
+        Err(_) => Ok(None),
     }
 }
 
@@ -379,8 +390,8 @@ impl<'de> Visitor<'de> for KeyVisitor {
 /// than hashing for the few keys of a payment object); larger ones by a hash set.
 const LINEAR_KEYS: usize = 16;
 
-fn guard(bytes: &[u8]) -> Result<(), serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+fn guard(text: &str) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
     Guard { depth: 0 }
         .deserialize(&mut de)
         .and_then(|()| de.end())
@@ -674,7 +685,9 @@ mod tests {
             let parsed = parse_if_json(text)
                 .map(|v| v.is_some())
                 .map_err(|e| e.code());
-            let checked = check_if_json(text).map_err(|e| e.code());
+            let checked = check_if_json(text)
+                .map(|t| t.is_some())
+                .map_err(|e| e.code());
             assert_eq!(checked, parsed, "{:?}", String::from_utf8_lossy(text));
         }
     }
@@ -763,7 +776,7 @@ mod tests {
             None
         );
         assert!(fields::<Doc<'_>>(br#"{"f":1,"f":2}"#).is_err());
-        assert!(is_object(b" \n{}") && !is_object(b"[]"));
+        assert!(is_object(" \n{}") && !is_object("[]"));
     }
 
     #[test]

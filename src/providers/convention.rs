@@ -129,9 +129,7 @@ mod tests {
     // The convention reads payload bytes; these tests write their payloads as values.
     fn payment_data(v: &Value, kind: Option<String>, raw: Box<RawValue>) -> PaymentData {
         let text = v.to_string();
-        let e = crate::json::read(text.as_bytes())
-            .expect("json")
-            .unwrap_or_default();
+        let e = crate::json::read(&text).expect("json").unwrap_or_default();
         super::payment_data(&e, kind, raw)
     }
 

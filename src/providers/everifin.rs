@@ -46,7 +46,7 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
 /// still be executed: an answer only the origin has, which queue-then-ack cannot give.
 const STATUS_CHECK: &str = "payment.statusCheck";
 
-fn normalize(payload: &[u8], raw: Box<RawValue>) -> Result<Draft, Rejection> {
+fn normalize(payload: &str, raw: Box<RawValue>) -> Result<Draft, Rejection> {
     let v: Event<'_> = json::read(payload)?.unwrap_or_default();
     let d = v.data.0.unwrap_or_default();
     let kind = v.event_type.text();
@@ -180,7 +180,7 @@ mod tests {
 
     // The mapping reads payload bytes; these tests write their events as `json!` values.
     fn normalize(v: &serde_json::Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-        super::normalize(v.to_string().as_bytes(), raw)
+        super::normalize(&v.to_string(), raw)
     }
 
     #[test]

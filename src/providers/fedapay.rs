@@ -43,7 +43,7 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
 
 /// The id is the event's when the body has one (webhook bodies often do not: the payload's
 /// stable hash stands in). The time is the event's, else the transaction's latest.
-fn normalize(payload: &[u8], raw: Box<RawValue>) -> Result<Draft, Rejection> {
+fn normalize(payload: &str, raw: Box<RawValue>) -> Result<Draft, Rejection> {
     let v: Event<'_> = json::read(payload)?.unwrap_or_default();
     let e = v.entity.0.unwrap_or_default();
     let name = v.name.text().or_else(|| v.kind.text());
@@ -207,7 +207,7 @@ mod tests {
 
     // The mapping reads payload bytes; these tests write their events as `json!` values.
     fn normalize(v: &serde_json::Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-        super::normalize(v.to_string().as_bytes(), raw)
+        super::normalize(&v.to_string(), raw)
     }
 
     #[test]

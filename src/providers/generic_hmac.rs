@@ -652,11 +652,11 @@ impl Provider for GenericHmac {
     fn accept(&self, payload: &[u8], req: &Request) -> Result<Accepted, Rejection> {
         let s = &self.scheme;
         // Form and text bodies pass through; JSON must be unambiguous (no key twice).
-        let is_json = crate::json::check_if_json(payload)?;
-        let v: Envelope<'_> = if is_json {
-            crate::json::read(payload)?.unwrap_or_default()
-        } else {
-            Envelope::default()
+        let json = crate::json::check_if_json(payload)?;
+        let is_json = json.is_some();
+        let v: Envelope<'_> = match json {
+            Some(text) => crate::json::read(text)?.unwrap_or_default(),
+            None => Envelope::default(),
         };
         // The template can sign the id header; nothing signs the event header. What the
         // signature does not cover travels as `data.unverified`, and nothing is derived

@@ -134,7 +134,8 @@ impl Provider for Sibs {
     }
 
     fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
-        let v: Notification<'_> = crate::json::fields(payload)?
+        let text = crate::json::strict(payload)?;
+        let v: Notification<'_> = crate::json::read(text)?
             .ok_or_else(|| Rejection::MalformedBody("notification is not a JSON object".into()))?;
         let id = v
             .notification_id
@@ -180,7 +181,7 @@ impl Provider for Sibs {
                 currency,
                 method: v.payment_method.text().map(|m| m.to_ascii_lowercase()),
                 provider_event_type,
-                raw: raw_checked(std::str::from_utf8(payload).unwrap_or("null")),
+                raw: raw_checked(text),
             },
             subject: Subject::Payment,
         };

@@ -35,9 +35,9 @@ pub struct Scheme {
     /// Maps the authenticated JSON object to the normalized fields; `raw` is the payload
     /// verbatim. An id left `None` becomes the payload's stable hash. An authentic event
     /// the gateway cannot take on the provider's terms is refused here.
-    /// `payload` is a JSON object that [`crate::json::check`] accepted: the mapping reads
+    /// `payload` is a JSON object that [`crate::json::strict`] accepted: the mapping reads
     /// its fields with [`crate::json::read`].
-    pub normalize: fn(&[u8], Box<RawValue>) -> Result<Draft, Rejection>,
+    pub normalize: fn(&str, Box<RawValue>) -> Result<Draft, Rejection>,
 }
 
 /// A configured route of a [`Scheme`]. `Debug` shows how many secrets, never them.
@@ -119,12 +119,11 @@ impl Provider for Stamped {
     }
 
     fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
-        crate::json::check(payload)?;
-        if !crate::json::is_object(payload) {
+        let text = crate::json::strict(payload)?;
+        if !crate::json::is_object(text) {
             return Err(Rejection::MalformedBody("expected a JSON object".into()));
         }
-        let raw = raw_checked(std::str::from_utf8(payload).unwrap_or("null"));
-        let mut draft = (self.scheme.normalize)(payload, raw)?;
+        let mut draft = (self.scheme.normalize)(text, raw_checked(text))?;
         // Bodies without an id (FedaPay's often, Everifin's never per the docs) are still
         // authentic; the gateway gives them the same stable id, so retries dedup.
         let id = draft

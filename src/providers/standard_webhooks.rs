@@ -212,7 +212,8 @@ impl Provider for StandardWebhooks {
     }
 
     fn accept(&self, payload: &[u8], req: &Request) -> Result<Accepted, Rejection> {
-        let v: Envelope<'_> = crate::json::fields(payload)?.unwrap_or_default();
+        let text = crate::json::strict(payload)?;
+        let v: Envelope<'_> = crate::json::read(text)?.unwrap_or_default();
         let [id_h, ts_h, _] = header_set(req)?;
         let id = req.required(id_h)?.to_owned();
         let header_time = req
@@ -221,7 +222,7 @@ impl Provider for StandardWebhooks {
             .and_then(|t| parse_unix_seconds(t, ts_h).ok())
             .map(|s| rfc3339_from_ms(s.saturating_mul(1000)));
         let kind = v.kind.text();
-        let raw = raw_checked(std::str::from_utf8(payload).unwrap_or("null"));
+        let raw = raw_checked(text);
         Ok(Accepted {
             raw_forward: None,
             draft: Draft {

@@ -121,7 +121,7 @@ struct MethodDetails<'a> {
     kind: Scalar<'a>,
 }
 
-fn normalize(payload: &[u8], raw: Box<RawValue>) -> Result<Draft, Rejection> {
+fn normalize(payload: &str, raw: Box<RawValue>) -> Result<Draft, Rejection> {
     let v: Event<'_> = json::read(payload)?.unwrap_or_default();
     let kind = v.kind.text();
     let o = v.data.0.and_then(|d| d.object.0).unwrap_or_default();
@@ -353,14 +353,12 @@ mod tests {
 
     // The mapping reads payload bytes; these tests write their events as `json!` values.
     fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-        super::normalize(v.to_string().as_bytes(), raw)
+        super::normalize(&v.to_string(), raw)
     }
 
     fn with_object<T>(o: &Value, f: impl FnOnce(&Object<'_>) -> T) -> T {
         let text = o.to_string();
-        let o = json::read(text.as_bytes())
-            .expect("json")
-            .unwrap_or_default();
+        let o = json::read(&text).expect("json").unwrap_or_default();
         f(&o)
     }
 
