@@ -5,19 +5,18 @@
 //! provider could make the gateway and the origin disagree. Refusing it costs one extra
 //! pass over an already-authenticated body and removes the ambiguity.
 //!
-//! The mappings then read only the fields they need ([`fields`]): a typed, borrowed
-//! deserialization that skips everything else, instead of a [`Value`] tree of the whole
-//! payload (which cost most of the non-crypto work of an accepted event: BENCHMARKS.md, 3f).
-//! [`Scalar`], [`Obj`] and [`First`] read a field the way a lookup in a [`Value`] would
-//! (`Value::pointer` and `as_str`/`as_i64`/`as_bool`, or `str_at`'s stringified numbers),
-//! so a field of an unexpected type is absent rather than an error, as before.
+//! The mappings read only the fields they need, in the same pass as the check ([`pick`]):
+//! borrowed, everything else skipped, instead of a [`Value`] tree of the whole payload (which
+//! cost most of the non-crypto work of an accepted event: BENCHMARKS.md, 3f). A [`Scalar`]
+//! reads a field the way a lookup in a [`Value`] did (`Value::pointer`, then `as_str`,
+//! `as_i64`, `as_bool`, or `str_at`'s stringified numbers), so a field of an unexpected type
+//! is absent rather than an error, as before.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{self, Deserialize, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use crate::error::Rejection;
@@ -52,45 +51,69 @@ pub fn check(bytes: &[u8]) -> Result<(), Rejection> {
 /// Checks `bytes` without building a value, and returns them as text: UTF-8 is checked
 /// once here, so neither this pass nor [`read`] checks each string again.
 pub fn strict(bytes: &[u8]) -> Result<&str, Rejection> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| Rejection::MalformedBody(format!("invalid JSON: not UTF-8 ({e})")))?;
+    let text = utf8(bytes)?;
     guard(text).map_err(rejection)?;
     Ok(text)
 }
 
-/// Checks `bytes` strictly ([`strict`]), then reads the fields of `T` from it, skipping the
-/// rest: `None` when the payload is not a JSON object.
-pub fn fields<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Option<T>, Rejection> {
-    read::<T>(strict(bytes)?)
+/// Checks `bytes` strictly, as [`strict`] does, and reads the values at `pointers` in the
+/// same single pass; everything else is checked and skipped, and nothing is built. A pointer
+/// is a JSON pointer as `Value::pointer` takes it (`/data/object/id`; `/list/0` is an array's
+/// first element or an object's `"0"` member; no `~` escapes); `""` is the whole payload,
+/// [`Scalar::Object`] when it is an object. Returns the payload as text, for `data.raw`.
+pub fn pick<'a, const N: usize>(
+    bytes: &'a [u8],
+    pointers: [&str; N],
+) -> Result<(&'a str, [Scalar<'a>; N]), Rejection> {
+    let text = utf8(bytes)?;
+    let values = pick_text(text, &pointers).map_err(rejection)?;
+    Ok((text, values))
 }
 
-/// [`fields`] for text [`strict`] has already accepted.
-pub fn read<'a, T: Deserialize<'a>>(text: &'a str) -> Result<Option<T>, Rejection> {
-    serde_json::from_str::<Obj<T>>(text)
-        .map(|o| o.0)
-        .map_err(rejection)
-}
-
-/// Whether JSON that [`strict`] accepted is an object.
-pub fn is_object(checked: &str) -> bool {
-    checked.trim_ascii_start().starts_with('{')
-}
-
-/// `Ok(None)` when `bytes` is not JSON, the text when it is strict JSON, and the rejection
-/// of [`parse_if_json`] when only a lenient parser takes it.
-pub fn check_if_json(bytes: &[u8]) -> Result<Option<&str>, Rejection> {
+/// [`pick`] for bodies that need not be JSON (generic-hmac), as [`parse_if_json`]: `None`
+/// when `bytes` is not JSON, a rejection when it is JSON only a lenient parser takes.
+pub fn pick_if_json<'a, const N: usize>(
+    bytes: &'a [u8],
+    pointers: [&str; N],
+) -> Result<Option<(&'a str, [Scalar<'a>; N])>, Rejection> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Ok(None);
     };
-    match guard(text) {
-        Ok(()) => Ok(Some(text)),
+    match pick_text(text, &pointers) {
+        Ok(values) => Ok(Some((text, values))),
         Err(e) if e.classify() == serde_json::error::Category::Data => Err(rejection(e)),
         Err(_) => Ok(None),
     }
 }
 
-/// A scalar field: what a mapping may read from a string, number or boolean. Objects,
-/// arrays, `null` and a missing field are [`Scalar::None`].
+/// Whether JSON that [`strict`] or [`pick`] accepted is an object.
+pub fn is_object(checked: &str) -> bool {
+    checked.trim_ascii_start().starts_with('{')
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, Rejection> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| Rejection::MalformedBody(format!("invalid JSON: not UTF-8 ({e})")))
+}
+
+fn pick_text<'a, const N: usize>(
+    text: &'a str,
+    pointers: &[&str; N],
+) -> Result<[Scalar<'a>; N], serde_json::Error> {
+    let mut out: [Scalar<'a>; N] = std::array::from_fn(|_| Scalar::None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    Pick {
+        depth: 0,
+        wants: pointers.iter().copied().enumerate().collect(),
+        out: &mut out,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok(out)
+}
+
+/// A value [`pick`] read: what a mapping may read from a string, number or boolean. Arrays,
+/// `null` and a missing value are [`Scalar::None`], an object is [`Scalar::Object`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Scalar<'a> {
     /// Absent, `null`, an object or an array.
@@ -104,6 +127,8 @@ pub enum Scalar<'a> {
     Number(Number),
     /// `true` or `false`.
     Bool(bool),
+    /// An object (read only where a mapping asks whether there is one).
+    Object,
 }
 
 impl Scalar<'_> {
@@ -113,7 +138,7 @@ impl Scalar<'_> {
             Self::Str(s) => Some(s.as_ref().to_owned()),
             Self::Int(i) => Some(i.to_string()),
             Self::Number(n) => Some(n.to_string()),
-            Self::None | Self::Bool(_) => None,
+            Self::None | Self::Bool(_) | Self::Object => None,
         }
     }
     /// A string only (`Value::as_str`).
@@ -139,222 +164,160 @@ impl Scalar<'_> {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
-    }
+/// The strict check's visitor, reading the values some pointers want on its way: `wants`
+/// holds, for this value, each pointer's index and the rest of it (`""`: this value).
+struct Pick<'w, 'o, 'a> {
+    depth: usize,
+    wants: Vec<(usize, &'w str)>,
+    out: &'o mut [Scalar<'a>],
 }
 
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JSON")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Scalar::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Scalar::Int(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(i64::try_from(v).map_or(Scalar::Number(v.into()), Scalar::Int))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        // As `Value` does: serde_json never hands over a non-finite number.
-        Ok(Number::from_f64(v).map_or(Scalar::None, Scalar::Number))
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v)))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Scalar::None)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        skip_seq(seq).map(|()| Scalar::None)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        skip_map(map).map(|()| Scalar::None)
-    }
+/// The first token of a pointer's rest and what follows it.
+fn split(rest: &str) -> Option<(&str, &str)> {
+    let r = rest.strip_prefix('/')?;
+    Some(r.find('/').map_or((r, ""), |j| (&r[..j], &r[j..])))
 }
 
-fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
+/// An array index token as `Value::pointer` reads one (no sign, no leading zero).
+fn index(token: &str) -> Option<usize> {
+    if token.starts_with('+') || (token.starts_with('0') && token.len() > 1) {
+        return None;
+    }
+    token.parse().ok()
 }
 
-fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-/// An object field read as `T` (`Value::pointer` through it); any other value is `None`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Obj<T>(pub Option<T>);
-
-impl<T> Default for Obj<T> {
-    fn default() -> Self {
-        Self(None)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ObjVisitor(std::marker::PhantomData))
-    }
-}
-
-struct ObjVisitor<T>(std::marker::PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjVisitor<T> {
-    type Value = Obj<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JSON")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
-        T::deserialize(MapAccessDeserializer::new(map)).map(|t| Obj(Some(t)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Obj<T>, A::Error> {
-        skip_seq(seq).map(|()| Obj(None))
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Obj<T>, E> {
-        Ok(Obj(None))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Obj<T>, E> {
-        Ok(Obj(None))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Obj<T>, E> {
-        Ok(Obj(None))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Obj<T>, E> {
-        Ok(Obj(None))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Obj<T>, E> {
-        Ok(Obj(None))
-    }
-    fn visit_unit<E>(self) -> Result<Obj<T>, E> {
-        Ok(Obj(None))
-    }
-}
-
-/// A field that is an object read as `T` or a scalar (FedaPay's `currency`: `{"iso":"XOF"}`
-/// or `"XOF"`); an array is neither.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Node<'a, T> {
-    /// A scalar, or nothing.
-    Scalar(Scalar<'a>),
-    /// An object.
-    Obj(T),
-}
-
-impl<T> Default for Node<'_, T> {
-    fn default() -> Self {
-        Self::Scalar(Scalar::None)
-    }
-}
-
-impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Node<'a, T> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NodeVisitor(std::marker::PhantomData))
-    }
-}
-
-struct NodeVisitor<T>(std::marker::PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for NodeVisitor<T> {
-    type Value = Node<'de, T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JSON")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        T::deserialize(MapAccessDeserializer::new(map)).map(Node::Obj)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        ScalarVisitor.visit_seq(seq).map(Node::Scalar)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        ScalarVisitor.visit_bool(v).map(Node::Scalar)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        ScalarVisitor.visit_i64(v).map(Node::Scalar)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        ScalarVisitor.visit_u64(v).map(Node::Scalar)
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        ScalarVisitor.visit_f64(v).map(Node::Scalar)
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        ScalarVisitor.visit_borrowed_str(v).map(Node::Scalar)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        ScalarVisitor.visit_str(v).map(Node::Scalar)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Node::Scalar(Scalar::None))
-    }
-}
-
-/// The element a `/field/0` pointer finds: an array's first, or an object's `"0"` member.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct First<'a>(pub Scalar<'a>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for First<'a> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(FirstVisitor)
-    }
-}
-
-struct FirstVisitor;
-
-impl<'de> Visitor<'de> for FirstVisitor {
-    type Value = First<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JSON")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let first = seq.next_element::<Scalar<'de>>()?.unwrap_or_default();
-        skip_seq(seq).map(|()| First(first))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut first = Scalar::None;
-        while let Some(Key(k)) = map.next_key()? {
-            if k == "0" {
-                first = map.next_value()?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+impl<'w, 'a> Pick<'w, '_, 'a> {
+    fn set(&mut self, value: Scalar<'a>) {
+        for &(i, rest) in &self.wants {
+            if rest.is_empty() {
+                if let Some(slot) = self.out.get_mut(i) {
+                    *slot = value.clone();
+                }
             }
         }
-        Ok(First(first))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(First::default())
+
+    /// The wants that continue into the member or element `matches` accepts.
+    fn under(&self, matches: impl Fn(&str) -> bool) -> Vec<(usize, &'w str)> {
+        self.wants
+            .iter()
+            .filter_map(|&(i, rest)| {
+                let (token, more) = split(rest)?;
+                matches(token).then_some((i, more))
+            })
+            .collect()
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(First::default())
+}
+
+impl<'de> DeserializeSeed<'de> for Pick<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(First::default())
+}
+
+impl<'de> Visitor<'de> for Pick<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(First::default())
+    fn visit_bool<E>(mut self, v: bool) -> Result<(), E> {
+        self.set(Scalar::Bool(v));
+        Ok(())
     }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(First::default())
+    fn visit_i64<E>(mut self, v: i64) -> Result<(), E> {
+        self.set(Scalar::Int(v));
+        Ok(())
     }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(First::default())
+    fn visit_u64<E>(mut self, v: u64) -> Result<(), E> {
+        self.set(i64::try_from(v).map_or(Scalar::Number(v.into()), Scalar::Int));
+        Ok(())
+    }
+    fn visit_f64<E>(mut self, v: f64) -> Result<(), E> {
+        // As `Value` does: serde_json never hands over a non-finite number.
+        self.set(Number::from_f64(v).map_or(Scalar::None, Scalar::Number));
+        Ok(())
+    }
+    fn visit_borrowed_str<E>(mut self, v: &'de str) -> Result<(), E> {
+        self.set(Scalar::Str(Cow::Borrowed(v)));
+        Ok(())
+    }
+    fn visit_str<E>(mut self, v: &str) -> Result<(), E> {
+        self.set(Scalar::Str(Cow::Owned(v.to_owned())));
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let depth = deeper(self.depth)?;
+        let mut n = 0;
+        loop {
+            let wants = if self.wants.is_empty() {
+                Vec::new()
+            } else {
+                self.under(|t| index(t) == Some(n))
+            };
+            let more = if wants.is_empty() {
+                seq.next_element_seed(Guard { depth })?.is_some()
+            } else {
+                let out = &mut *self.out;
+                seq.next_element_seed(Pick { depth, wants, out })?.is_some()
+            };
+            if !more {
+                return Ok(());
+            }
+            n += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let depth = deeper(self.depth)?;
+        self.set(Scalar::Object);
+        let mut keys = Keys::default();
+        while let Some(Key(key)) = map.next_key()? {
+            let wants = if self.wants.is_empty() {
+                Vec::new()
+            } else {
+                self.under(|t| t == key)
+            };
+            if !keys.fresh(key) {
+                return Err(de::Error::custom("duplicate key in a JSON object"));
+            }
+            if wants.is_empty() {
+                map.next_value_seed(Guard { depth })?;
+            } else {
+                let out = &mut *self.out;
+                map.next_value_seed(Pick { depth, wants, out })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The keys of one object so far, to refuse a second one.
+#[derive(Default)]
+struct Keys<'a> {
+    few: Vec<Cow<'a, str>>,
+    many: Option<HashSet<Cow<'a, str>>>,
+}
+
+impl<'a> Keys<'a> {
+    /// Whether `key` is new (and remembers it).
+    fn fresh(&mut self, key: Cow<'a, str>) -> bool {
+        match &mut self.many {
+            Some(set) => set.insert(key),
+            None if self.few.contains(&key) => false,
+            None => {
+                self.few.push(key);
+                if self.few.len() > LINEAR_KEYS {
+                    self.many = Some(self.few.drain(..).collect());
+                }
+                true
+            }
+        }
     }
 }
 
@@ -545,21 +508,9 @@ impl<'de> Visitor<'de> for Guard {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let inner = self.deeper()?;
-        let mut few: Vec<Cow<'de, str>> = Vec::new();
-        let mut many: Option<HashSet<Cow<'de, str>>> = None;
+        let mut keys = Keys::default();
         while let Some(Key(key)) = map.next_key()? {
-            let fresh = match &mut many {
-                Some(set) => set.insert(key),
-                None if few.contains(&key) => false,
-                None => {
-                    few.push(key);
-                    if few.len() > LINEAR_KEYS {
-                        many = Some(few.drain(..).collect());
-                    }
-                    true
-                }
-            };
-            if !fresh {
+            if !keys.fresh(key) {
                 return Err(de::Error::custom("duplicate key in a JSON object"));
             }
             map.next_value_seed(inner)?;
@@ -667,7 +618,7 @@ mod tests {
     }
 
     #[test]
-    fn check_if_json_agrees_with_parse_if_json() {
+    fn pick_if_json_agrees_with_parse_if_json() {
         let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
         for text in [
             &b"Hello, World!"[..],
@@ -678,6 +629,7 @@ mod tests {
             &[0xff],
             br#"{"a":[1,{"b":2}]}"#,
             br#"{"id":"a","id":"b"}"#,
+            br#"{"a":{"id":"a","id":"b"}}"#,
             br#"[1,2] x"#,
             deep.as_bytes(),
         ] {
@@ -685,35 +637,44 @@ mod tests {
             let parsed = parse_if_json(text)
                 .map(|v| v.is_some())
                 .map_err(|e| e.code());
-            let checked = check_if_json(text)
+            let picked = pick_if_json(text, ["/a/id", ""])
                 .map(|t| t.is_some())
                 .map_err(|e| e.code());
-            assert_eq!(checked, parsed, "{:?}", String::from_utf8_lossy(text));
+            assert_eq!(picked, parsed, "{:?}", String::from_utf8_lossy(text));
+            assert_eq!(
+                pick(text, ["/a/id"]).map(drop).map_err(|e| e.code()),
+                parse(text).map(drop).map_err(|e| e.code()),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
         }
     }
 
-    /// The typed readers find what a lookup in a `Value` found, for every kind of value.
     #[test]
-    fn typed_fields_read_as_value_lookups_did() {
-        use serde::Deserialize;
-        #[derive(Deserialize, Default)]
-        #[serde(default)]
-        struct Doc<'a> {
-            #[serde(borrow)]
-            f: Scalar<'a>,
-            #[serde(borrow)]
-            o: Obj<Inner<'a>>,
-            #[serde(borrow)]
-            l: First<'a>,
-            #[serde(borrow)]
-            n: Node<'a, Inner<'a>>,
+    fn picked_paths_are_checked_as_strictly_as_the_rest() {
+        let deep = format!(
+            r#"{{"a":[{}{}]}}"#,
+            "[".repeat(MAX_DEPTH),
+            "]".repeat(MAX_DEPTH)
+        );
+        let e = pick(deep.as_bytes(), ["/a/0/0/0"]).expect_err("deep");
+        assert!(e.to_string().contains("nesting"), "{e}");
+        for bad in [
+            &br#"{"data":{"id":1,"id":2}}"#[..],
+            br#"{"data":{"id":1},"data":{"id":2}}"#,
+            br#"{"list":[{"k":1,"k":1}]}"#,
+        ] {
+            let e = pick(bad, ["/data/id", "/list/0/k"]).expect_err("duplicate");
+            assert!(e.to_string().contains("duplicate key"), "{e}");
         }
-        #[derive(Deserialize, Default)]
-        #[serde(default)]
-        struct Inner<'a> {
-            #[serde(borrow)]
-            k: Scalar<'a>,
-        }
+        // One pointer inside another's value: both are read.
+        let (_, [whole, inner]) = pick(br#"{"c":{"iso":"XOF"}}"#, ["/c", "/c/iso"]).expect("json");
+        assert_eq!((whole, inner.as_str()), (Scalar::Object, Some("XOF")));
+    }
+
+    /// A picked value reads as a lookup in a `Value` did, for every kind of value.
+    #[test]
+    fn picked_values_read_as_value_lookups_did() {
         let values = [
             "\"text\"",
             "\"\"",
@@ -739,44 +700,44 @@ mod tests {
             "{\"k\":\"v\"}",
             "{\"k\":12}",
             "{\"0\":\"zero\",\"k\":[1]}",
+            "{\"00\":\"not index\",\"k\":null}",
             "[\"first\",2]",
             "[3.25]",
             "[[1],\"x\"]",
             "[{\"k\":1}]",
         ];
+        let pointers = [
+            "/f",
+            "/o/k",
+            "/l/0",
+            "/l/00",
+            "/l/1",
+            "/o",
+            "",
+            "/missing/k",
+        ];
         for value in values {
-            let doc = format!(
-                r#"{{"pad":[1,{{"x":"y"}}],"f":{value},"o":{value},"l":{value},"n":{value}}}"#
-            );
+            let doc = format!(r#"{{"pad":[1,{{"x":"y"}}],"f":{value},"o":{value},"l":{value}}}"#);
             let v: Value = serde_json::from_str(&doc).expect("json");
-            let d: Doc<'_> = fields(doc.as_bytes()).expect("reads").expect("object");
-            let str_at = |p: &str| match v.pointer(p) {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ => None,
-            };
-            let f = v.pointer("/f");
-            assert_eq!(d.f.text(), str_at("/f"), "{value}");
-            assert_eq!(d.f.as_str(), f.and_then(Value::as_str), "{value}");
-            assert_eq!(d.f.as_i64(), f.and_then(Value::as_i64), "{value}");
-            assert_eq!(d.f.as_bool(), f.and_then(Value::as_bool), "{value}");
-            let k = d.o.0.as_ref().map(|i| i.k.text()).unwrap_or_default();
-            assert_eq!(k, str_at("/o/k"), "{value}");
-            assert_eq!(d.o.0.is_some(), v["o"].is_object(), "{value}");
-            assert_eq!(d.l.0.text(), str_at("/l/0"), "{value}");
-            let (nk, ns) = match &d.n {
-                Node::Obj(i) => (i.k.text(), None),
-                Node::Scalar(s) => (None, s.text()),
-            };
-            assert_eq!((nk, ns), (str_at("/n/k"), str_at("/n")), "{value}");
+            let (text, got) = pick(doc.as_bytes(), pointers).expect("reads");
+            assert_eq!(text, doc);
+            for (p, got) in pointers.iter().zip(&got) {
+                let at = v.pointer(p);
+                let str_at = match at {
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                };
+                assert_eq!(got.text(), str_at, "{value} {p}");
+                assert_eq!(got.as_str(), at.and_then(Value::as_str), "{value} {p}");
+                assert_eq!(got.as_i64(), at.and_then(Value::as_i64), "{value} {p}");
+                assert_eq!(got.as_bool(), at.and_then(Value::as_bool), "{value} {p}");
+                let object = at.is_some_and(Value::is_object);
+                assert_eq!(*got == Scalar::Object, object, "{value} {p}");
+            }
         }
-        assert_eq!(fields::<Doc<'_>>(b"[1]").expect("json").map(|_| ()), None);
-        assert_eq!(
-            fields::<Doc<'_>>(b" \"s\" ").expect("json").map(|_| ()),
-            None
-        );
-        assert!(fields::<Doc<'_>>(br#"{"f":1,"f":2}"#).is_err());
-        assert!(is_object(" \n{}") && !is_object("[]"));
+        let (_, [root]) = pick(b"[1]", [""]).expect("json");
+        assert_eq!(root, Scalar::None);
     }
 
     #[test]

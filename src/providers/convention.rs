@@ -3,56 +3,126 @@
 //! payment fields in `data` (or at the top level). Shared here so that neither provider
 //! module depends on the other.
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::event::{rfc3339_from_ms, PaymentData, Status};
-use crate::json::{Obj, Scalar};
+use crate::json::Scalar;
 
-/// The fields the convention (and generic-hmac's event envelope) reads; everything else in
-/// the payload is skipped unread. The payment fields are read in `data`, or at the top
-/// level when `data` is not an object.
-#[derive(Deserialize, Default)]
-#[serde(default)]
+/// What the convention (and generic-hmac's event envelope) reads of a payload, at
+/// [`POINTERS`]: the event's own fields, and the payment fields of `data` when it is an
+/// object, else of the top level.
+#[derive(Default)]
 pub(crate) struct Envelope<'a> {
-    #[serde(borrow, rename = "type")]
+    /// `/type`.
     pub kind: Scalar<'a>,
-    #[serde(borrow)]
-    pub event_type: Scalar<'a>,
-    #[serde(borrow)]
-    pub event: Scalar<'a>,
-    #[serde(borrow)]
-    pub event_id: Scalar<'a>,
-    #[serde(borrow)]
-    pub occurred_at: Scalar<'a>,
-    #[serde(borrow)]
+    /// `/timestamp`.
     pub timestamp: Scalar<'a>,
-    #[serde(borrow)]
-    pub time: Scalar<'a>,
-    #[serde(borrow)]
-    data: Obj<Box<Envelope<'a>>>,
-    #[serde(borrow)]
-    payment_id: Scalar<'a>,
-    #[serde(borrow)]
+    /// `/event_type`.
+    pub event_type: Scalar<'a>,
+    /// `/event`.
+    pub event: Scalar<'a>,
+    /// `/event_id`.
+    pub event_id: Scalar<'a>,
+    /// `/id`.
     pub id: Scalar<'a>,
-    #[serde(borrow)]
+    /// `/occurred_at`.
+    pub occurred_at: Scalar<'a>,
+    /// `/time`.
+    pub time: Scalar<'a>,
+    payment: Payment<'a>,
+}
+
+/// The payment fields of one object.
+#[derive(Default)]
+struct Payment<'a> {
+    payment_id: Scalar<'a>,
+    id: Scalar<'a>,
     merchant_reference: Scalar<'a>,
-    #[serde(borrow)]
     reference: Scalar<'a>,
-    #[serde(borrow)]
     order_id: Scalar<'a>,
-    #[serde(borrow)]
     amount_minor: Scalar<'a>,
-    #[serde(borrow)]
     amount: Scalar<'a>,
-    #[serde(borrow)]
     currency: Scalar<'a>,
-    #[serde(borrow)]
     currency_code: Scalar<'a>,
-    #[serde(borrow)]
     payment_method: Scalar<'a>,
-    #[serde(borrow)]
     method: Scalar<'a>,
+}
+
+impl<'a> Payment<'a> {
+    fn of(
+        [payment_id, id, merchant_reference, reference, order_id, amount_minor, amount, currency, currency_code, payment_method, method]: [Scalar<'a>; 11],
+    ) -> Self {
+        Self {
+            payment_id,
+            id,
+            merchant_reference,
+            reference,
+            order_id,
+            amount_minor,
+            amount,
+            currency,
+            currency_code,
+            payment_method,
+            method,
+        }
+    }
+}
+
+/// The pointers [`Envelope::of`] takes the values of, in its order (for [`crate::json::pick`]).
+pub(crate) const POINTERS: [&str; 31] = [
+    "/type",
+    "/timestamp",
+    "/event_type",
+    "/event",
+    "/event_id",
+    "/id",
+    "/occurred_at",
+    "/time",
+    "/data",
+    "/data/payment_id",
+    "/data/id",
+    "/data/merchant_reference",
+    "/data/reference",
+    "/data/order_id",
+    "/data/amount_minor",
+    "/data/amount",
+    "/data/currency",
+    "/data/currency_code",
+    "/data/payment_method",
+    "/data/method",
+    "/payment_id",
+    "/id",
+    "/merchant_reference",
+    "/reference",
+    "/order_id",
+    "/amount_minor",
+    "/amount",
+    "/currency",
+    "/currency_code",
+    "/payment_method",
+    "/method",
+];
+
+impl<'a> Envelope<'a> {
+    /// The envelope from the values at [`POINTERS`].
+    pub(crate) fn of(values: [Scalar<'a>; 31]) -> Self {
+        let [kind, timestamp, event_type, event, event_id, id, occurred_at, time, data, rest @ ..] =
+            values;
+        let mut rest = rest.into_iter();
+        let in_data: [Scalar<'a>; 11] = std::array::from_fn(|_| rest.next().unwrap_or_default());
+        let top: [Scalar<'a>; 11] = std::array::from_fn(|_| rest.next().unwrap_or_default());
+        Self {
+            kind,
+            timestamp,
+            event_type,
+            event,
+            event_id,
+            id,
+            occurred_at,
+            time,
+            payment: Payment::of(if data == Scalar::Object { in_data } else { top }),
+        }
+    }
 }
 
 /// The first of `fields` holding an RFC 3339 time, normalized to UTC.
@@ -73,7 +143,7 @@ pub(crate) fn payment_data(
     kind: Option<String>,
     raw: Box<RawValue>,
 ) -> PaymentData {
-    let obj = v.data.0.as_deref().unwrap_or(v);
+    let obj = &v.payment;
     let first = |fields: &[&Scalar<'_>]| fields.iter().find_map(|f| f.text());
     let currency = [&obj.currency, &obj.currency_code].iter().find_map(|c| {
         let c = c.as_str()?.trim();
@@ -129,14 +199,20 @@ mod tests {
     // The convention reads payload bytes; these tests write their payloads as values.
     fn payment_data(v: &Value, kind: Option<String>, raw: Box<RawValue>) -> PaymentData {
         let text = v.to_string();
-        let e = crate::json::read(&text).expect("json").unwrap_or_default();
-        super::payment_data(&e, kind, raw)
+        let (_, values) = crate::json::pick(text.as_bytes(), POINTERS).expect("json");
+        super::payment_data(&Envelope::of(values), kind, raw)
     }
 
     fn rfc3339_at(v: &Value, pointers: &[&str]) -> Option<String> {
-        let at = |p: &str| v.pointer(p).map_or(Ok(Scalar::None), Scalar::deserialize);
-        let fields: Vec<Scalar<'_>> = pointers.iter().map(|p| at(p).expect("scalar")).collect();
-        super::rfc3339_at(&fields.iter().collect::<Vec<_>>())
+        let text = v.to_string();
+        let picked: Vec<Scalar<'_>> = pointers
+            .iter()
+            .map(|p| {
+                let (_, [s]) = crate::json::pick(text.as_bytes(), [*p]).expect("json");
+                s
+            })
+            .collect();
+        super::rfc3339_at(&picked.iter().collect::<Vec<_>>())
     }
 
     #[test]

@@ -7,13 +7,12 @@
 //! the route's tolerance. Everifin stops retrying on 4xx, so only hopeless requests get one.
 //! Acks with 200.
 
-use serde::Deserialize;
+#[cfg(test)]
 use serde_json::value::RawValue;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, Draft, PaymentData, Status, Subject};
-use crate::json::{self, Obj, Scalar};
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::tables::{lookup, status_table};
 use crate::providers::Provider;
@@ -46,10 +45,24 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
 /// still be executed: an answer only the origin has, which queue-then-ack cannot give.
 const STATUS_CHECK: &str = "payment.statusCheck";
 
-fn normalize(payload: &str, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-    let v: Event<'_> = json::read(payload)?.unwrap_or_default();
-    let d = v.data.0.unwrap_or_default();
-    let kind = v.event_type.text();
+fn normalize(payload: &[u8]) -> Result<Draft, Rejection> {
+    let (
+        [event_id, event_type, event_timestamp, payment_id, refund_id, external_id, order_id, status],
+        raw,
+    ) = stamped::read(
+        payload,
+        [
+            "/eventId",
+            "/eventType",
+            "/eventTimestamp",
+            "/data/paymentId",
+            "/data/refundId",
+            "/data/externalId",
+            "/data/orderId",
+            "/data/status",
+        ],
+    )?;
+    let kind = event_type.text();
     if kind.as_deref() == Some(STATUS_CHECK) {
         return Err(Rejection::UnsupportedPayload(
             "payment.statusCheck needs your system's answer at once, which this gateway \
@@ -58,20 +71,20 @@ fn normalize(payload: &str, raw: Box<RawValue>) -> Result<Draft, Rejection> {
                 .into(),
         ));
     }
-    let refund = d.refund_id.text();
+    let refund = refund_id.text();
     let status = map_status(
         kind.as_deref().unwrap_or(""),
         refund.is_some(),
-        d.status.text().as_deref().unwrap_or(""),
+        status.text().as_deref().unwrap_or(""),
     );
     Ok(Draft {
-        id: v.event_id.text(),
-        time: v.event_timestamp.text().and_then(|t| normalize_time(&t)),
+        id: event_id.text(),
+        time: event_timestamp.text().and_then(|t| normalize_time(&t)),
         data: PaymentData {
             livemode: None,
             unverified: None,
-            payment_id: d.payment_id.text().or(refund),
-            merchant_reference: d.external_id.text().or_else(|| d.order_id.text()),
+            payment_id: payment_id.text().or(refund),
+            merchant_reference: external_id.text().or_else(|| order_id.text()),
             status,
             // Hooks carry identifiers and a status only; amounts live in the API.
             amount_minor: None,
@@ -82,35 +95,6 @@ fn normalize(payload: &str, raw: Box<RawValue>) -> Result<Draft, Rejection> {
         },
         subject: Subject::Payment,
     })
-}
-
-/// The fields the mapping reads; everything else in the hook is skipped unread.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct Event<'a> {
-    #[serde(borrow)]
-    event_id: Scalar<'a>,
-    #[serde(borrow)]
-    event_type: Scalar<'a>,
-    #[serde(borrow)]
-    event_timestamp: Scalar<'a>,
-    #[serde(borrow)]
-    data: Obj<Data<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct Data<'a> {
-    #[serde(borrow)]
-    payment_id: Scalar<'a>,
-    #[serde(borrow)]
-    refund_id: Scalar<'a>,
-    #[serde(borrow)]
-    external_id: Scalar<'a>,
-    #[serde(borrow)]
-    order_id: Scalar<'a>,
-    #[serde(borrow)]
-    status: Scalar<'a>,
 }
 
 /// An order's hook reads the order table, a payment's the payment table. A refund is a
@@ -180,7 +164,10 @@ mod tests {
 
     // The mapping reads payload bytes; these tests write their events as `json!` values.
     fn normalize(v: &serde_json::Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-        super::normalize(&v.to_string(), raw)
+        super::normalize(v.to_string().as_bytes()).map(|d| Draft {
+            data: PaymentData { raw, ..d.data },
+            ..d
+        })
     }
 
     #[test]

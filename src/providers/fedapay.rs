@@ -6,13 +6,12 @@
 //! `Webhook.ts` compute it; other schemes are ignored, any `s` may match. `t` must be within
 //! the route's tolerance (the SDKs default to 300 s). Acks with 200.
 
-use serde::Deserialize;
+#[cfg(test)]
 use serde_json::value::RawValue;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, Draft, PaymentData, Status, Subject};
-use crate::json::{self, Node, Obj, Scalar};
 use crate::money::to_minor;
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::tables::{lookup, status_table};
@@ -43,108 +42,70 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
 
 /// The id is the event's when the body has one (webhook bodies often do not: the payload's
 /// stable hash stands in). The time is the event's, else the transaction's latest.
-fn normalize(payload: &str, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-    let v: Event<'_> = json::read(payload)?.unwrap_or_default();
-    let e = v.entity.0.unwrap_or_default();
-    let name = v.name.text().or_else(|| v.kind.text());
-    let entity_status = e.status.text();
+fn normalize(payload: &[u8]) -> Result<Draft, Rejection> {
+    let (
+        [id, name, kind, created_at, e_id, e_status, e_amount, e_iso, e_currency, e_mode, e_reference, e_merchant_reference, e_order_id, e_approved_at, e_updated_at, e_created_at],
+        raw,
+    ) = stamped::read(
+        payload,
+        [
+            "/id",
+            "/name",
+            "/type",
+            "/created_at",
+            "/entity/id",
+            "/entity/status",
+            "/entity/amount",
+            "/entity/currency/iso",
+            "/entity/currency",
+            "/entity/mode",
+            "/entity/reference",
+            "/entity/merchant_reference",
+            "/entity/custom_metadata/order_id",
+            "/entity/approved_at",
+            "/entity/updated_at",
+            "/entity/created_at",
+        ],
+    )?;
+    let name = name.text().or_else(|| kind.text());
+    let entity_status = e_status.text();
     let status = map_status(
         name.as_deref().unwrap_or(""),
         entity_status.as_deref().unwrap_or(""),
     );
-    let currency = match &e.currency {
-        Node::Obj(c) => c.iso.text(),
-        Node::Scalar(c) => c.text(),
-    }
-    .map(|c| c.to_ascii_uppercase());
+    let currency = e_iso
+        .text()
+        .or_else(|| e_currency.text())
+        .map(|c| c.to_ascii_uppercase());
     // FedaPay amounts are in major units (`amount: 1000` is 1000 XOF); converting by the
     // currency's ISO exponent keeps XOF/GNF as they are and scales a 2-decimal currency.
-    let amount = match (e.amount.text(), currency.as_deref()) {
+    let amount = match (e_amount.text(), currency.as_deref()) {
         (Some(a), Some(c)) => to_minor(&a, c),
         _ => None,
     };
-    let time = [&v.created_at, &e.approved_at, &e.updated_at, &e.created_at]
+    let time = [created_at, e_approved_at, e_updated_at, e_created_at]
         .iter()
         .find_map(|t| t.text().and_then(|t| normalize_time(&t)));
     Ok(Draft {
-        id: v.id.text(),
+        id: id.text(),
         time,
         data: PaymentData {
             livemode: None,
             unverified: None,
-            payment_id: e.id.text(),
-            merchant_reference: e
-                .merchant_reference
+            payment_id: e_id.text(),
+            merchant_reference: e_merchant_reference
                 .text()
-                .or_else(|| e.custom_metadata.0.as_ref().and_then(|m| m.order_id.text()))
-                .or_else(|| e.reference.text()),
+                .or_else(|| e_order_id.text())
+                .or_else(|| e_reference.text()),
             status,
             amount_minor: amount,
             currency,
-            method: e.mode.text().map(|m| m.to_ascii_lowercase()),
+            method: e_mode.text().map(|m| m.to_ascii_lowercase()),
             provider_event_type: name,
             raw,
         },
         subject: Subject::Payment,
     })
-}
-
-/// The fields the mapping reads; everything else in the event is skipped unread.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Event<'a> {
-    #[serde(borrow)]
-    id: Scalar<'a>,
-    #[serde(borrow)]
-    name: Scalar<'a>,
-    #[serde(borrow, rename = "type")]
-    kind: Scalar<'a>,
-    #[serde(borrow)]
-    created_at: Scalar<'a>,
-    #[serde(borrow)]
-    entity: Obj<Entity<'a>>,
-}
-
-/// The event's object (a transaction, a customer...).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Entity<'a> {
-    #[serde(borrow)]
-    id: Scalar<'a>,
-    #[serde(borrow)]
-    status: Scalar<'a>,
-    #[serde(borrow)]
-    amount: Scalar<'a>,
-    #[serde(borrow)]
-    currency: Node<'a, Currency<'a>>,
-    #[serde(borrow)]
-    mode: Scalar<'a>,
-    #[serde(borrow)]
-    reference: Scalar<'a>,
-    #[serde(borrow)]
-    merchant_reference: Scalar<'a>,
-    #[serde(borrow)]
-    custom_metadata: Obj<Metadata<'a>>,
-    #[serde(borrow)]
-    approved_at: Scalar<'a>,
-    #[serde(borrow)]
-    updated_at: Scalar<'a>,
-    #[serde(borrow)]
-    created_at: Scalar<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Currency<'a> {
-    #[serde(borrow)]
-    iso: Scalar<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Metadata<'a> {
-    #[serde(borrow)]
-    order_id: Scalar<'a>,
 }
 
 /// The event name decides where it names the outcome; `transaction.updated`, other
@@ -207,7 +168,10 @@ mod tests {
 
     // The mapping reads payload bytes; these tests write their events as `json!` values.
     fn normalize(v: &serde_json::Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-        super::normalize(&v.to_string(), raw)
+        super::normalize(v.to_string().as_bytes()).map(|d| Draft {
+            data: PaymentData { raw, ..d.data },
+            ..d
+        })
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::error::Rejection;
 use crate::event::{
     raw_checked, raw_json, rfc3339_from_ms, stable_id, Draft, PaymentData, Subject,
 };
-use crate::providers::convention::{payment_data, rfc3339_at, Envelope};
+use crate::providers::convention::{payment_data, rfc3339_at, Envelope, POINTERS};
 use crate::providers::{ok_ack, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::header_params;
@@ -652,12 +652,9 @@ impl Provider for GenericHmac {
     fn accept(&self, payload: &[u8], req: &Request) -> Result<Accepted, Rejection> {
         let s = &self.scheme;
         // Form and text bodies pass through; JSON must be unambiguous (no key twice).
-        let json = crate::json::check_if_json(payload)?;
+        let json = crate::json::pick_if_json(payload, POINTERS)?;
         let is_json = json.is_some();
-        let v: Envelope<'_> = match json {
-            Some(text) => crate::json::read(text)?.unwrap_or_default(),
-            None => Envelope::default(),
-        };
+        let v = json.map_or_else(Envelope::default, |(_, values)| Envelope::of(values));
         // The template can sign the id header; nothing signs the event header. What the
         // signature does not cover travels as `data.unverified`, and nothing is derived
         // from it: the id then comes from the signed body (its event id, or a stable hash

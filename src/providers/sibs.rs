@@ -7,12 +7,9 @@
 //! notification is deduplicated on `notificationID`, which the ack must echo, or SIBS keeps
 //! retrying for up to two months.
 
-use serde::Deserialize;
-
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status, Subject};
-use crate::json::{Obj, Scalar};
 use crate::money::to_minor;
 use crate::providers::tables::{status_table, Table};
 use crate::providers::{Accepted, Auth, Check, Provider, Reply, SignInput, Signed};
@@ -134,22 +131,39 @@ impl Provider for Sibs {
     }
 
     fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
-        let text = crate::json::strict(payload)?;
-        let v: Notification<'_> = crate::json::read(text)?
-            .ok_or_else(|| Rejection::MalformedBody("notification is not a JSON object".into()))?;
-        let id = v
-            .notification_id
+        let (
+            text,
+            [notification_id, payment_type, payment_status, payment_method, transaction_id, transaction_date_time, amount_value, amount_currency, merchant_transaction_id, reference_status],
+        ) = crate::json::pick(
+            payload,
+            [
+                "/notificationID",
+                "/paymentType",
+                "/paymentStatus",
+                "/paymentMethod",
+                "/transactionID",
+                "/transactionDateTime",
+                "/amount/value",
+                "/amount/currency",
+                "/merchant/transactionId",
+                "/paymentReference/status",
+            ],
+        )?;
+        if !crate::json::is_object(text) {
+            return Err(Rejection::MalformedBody(
+                "notification is not a JSON object".into(),
+            ));
+        }
+        let id = notification_id
             .text()
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| Rejection::MalformedBody("missing notificationID".into()))?;
-        let payment_type = v.payment_type.text();
-        let payment_status = v.payment_status.text();
-        let amount = v.amount.0.unwrap_or_default();
-        let currency = amount
-            .currency
+        let payment_type = payment_type.text();
+        let payment_status = payment_status.text();
+        let currency = amount_currency
             .text()
             .map(|c| c.trim().to_ascii_uppercase());
-        let amount_minor = match (amount.value.text(), currency.as_deref()) {
+        let amount_minor = match (amount_value.text(), currency.as_deref()) {
             (Some(value), Some(cur)) => to_minor(&value, cur),
             _ => None,
         };
@@ -160,26 +174,22 @@ impl Provider for Sibs {
         };
         let draft = Draft {
             id: Some(id.clone()),
-            time: v
-                .transaction_date_time
+            time: transaction_date_time
                 .text()
                 .and_then(|t| normalize_time(&t)),
             data: PaymentData {
                 livemode: None,
                 unverified: None,
-                payment_id: v.transaction_id.text(),
-                merchant_reference: v.merchant.0.and_then(|m| m.transaction_id.text()),
+                payment_id: transaction_id.text(),
+                merchant_reference: merchant_transaction_id.text(),
                 status: map_status(
                     payment_type.as_deref().unwrap_or(""),
                     payment_status.as_deref().unwrap_or(""),
-                    v.payment_reference
-                        .0
-                        .and_then(|r| r.status.text())
-                        .as_deref(),
+                    reference_status.text().as_deref(),
                 ),
                 amount_minor,
                 currency,
-                method: v.payment_method.text().map(|m| m.to_ascii_lowercase()),
+                method: payment_method.text().map(|m| m.to_ascii_lowercase()),
                 provider_event_type,
                 raw: raw_checked(text),
             },
@@ -191,53 +201,6 @@ impl Provider for Sibs {
             ack: ack(self.ack_status_code, &id),
         })
     }
-}
-
-/// The fields the mapping reads; everything else in the notification is skipped unread.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct Notification<'a> {
-    #[serde(borrow, rename = "notificationID")]
-    notification_id: Scalar<'a>,
-    #[serde(borrow)]
-    payment_type: Scalar<'a>,
-    #[serde(borrow)]
-    payment_status: Scalar<'a>,
-    #[serde(borrow)]
-    payment_method: Scalar<'a>,
-    #[serde(borrow, rename = "transactionID")]
-    transaction_id: Scalar<'a>,
-    #[serde(borrow)]
-    transaction_date_time: Scalar<'a>,
-    #[serde(borrow)]
-    amount: Obj<Amount<'a>>,
-    #[serde(borrow)]
-    merchant: Obj<Merchant<'a>>,
-    #[serde(borrow)]
-    payment_reference: Obj<Reference<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Amount<'a> {
-    #[serde(borrow)]
-    value: Scalar<'a>,
-    #[serde(borrow)]
-    currency: Scalar<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct Merchant<'a> {
-    #[serde(borrow)]
-    transaction_id: Scalar<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Reference<'a> {
-    #[serde(borrow)]
-    status: Scalar<'a>,
 }
 
 /// The body is one base64 line; tolerate the line breaks some senders wrap it with.

@@ -8,13 +8,12 @@
 //! Several `v1` appear while a rolled secret is still valid; any one may match. `t` must be
 //! within the route's tolerance (Stripe's default is 300 s). Acks with 200.
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, rfc3339_from_ms, Draft, PaymentData, Status, Subject};
-use crate::json::{self, First, Obj, Scalar};
+use crate::json::Scalar;
 use crate::money::{exponent, rescale};
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::tables::{lookup, status_table};
@@ -44,91 +43,115 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
     stamped::configure(&SCHEME, spec, secrets)
 }
 
-/// The fields the mapping reads; everything else in the event is skipped unread.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Event<'a> {
-    #[serde(borrow)]
-    id: Scalar<'a>,
-    #[serde(borrow, rename = "type")]
-    kind: Scalar<'a>,
-    #[serde(borrow)]
-    created: Scalar<'a>,
-    #[serde(borrow)]
-    livemode: Scalar<'a>,
-    #[serde(borrow)]
-    data: Obj<Data<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Data<'a> {
-    #[serde(borrow)]
-    object: Obj<Object<'a>>,
-}
-
-/// `data.object`: the PaymentIntent, Charge, Session, Invoice, Refund, Dispute, Payout...
-#[derive(Deserialize, Default)]
-#[serde(default)]
+/// `data.object` (the PaymentIntent, Charge, Session, Invoice, Refund, Dispute, Payout...):
+/// the fields the mapping reads.
+#[derive(Default)]
 struct Object<'a> {
-    #[serde(borrow)]
     id: Scalar<'a>,
-    #[serde(borrow)]
     object: Scalar<'a>,
-    #[serde(borrow)]
     status: Scalar<'a>,
-    #[serde(borrow)]
     payment_status: Scalar<'a>,
-    #[serde(borrow)]
     captured: Scalar<'a>,
-    #[serde(borrow)]
     currency: Scalar<'a>,
-    #[serde(borrow)]
     payment_intent: Scalar<'a>,
-    #[serde(borrow)]
     client_reference_id: Scalar<'a>,
-    #[serde(borrow)]
-    metadata: Obj<Metadata<'a>>,
-    #[serde(borrow)]
-    payment_method_types: First<'a>,
-    #[serde(borrow)]
-    payment_method_details: Obj<MethodDetails<'a>>,
-    #[serde(borrow)]
+    order_id: Scalar<'a>,
+    first_method_type: Scalar<'a>,
+    method_details_type: Scalar<'a>,
     amount: Scalar<'a>,
-    #[serde(borrow)]
     amount_received: Scalar<'a>,
-    #[serde(borrow)]
     amount_total: Scalar<'a>,
-    #[serde(borrow)]
     amount_paid: Scalar<'a>,
-    #[serde(borrow)]
     amount_due: Scalar<'a>,
-    #[serde(borrow)]
     amount_refunded: Scalar<'a>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Metadata<'a> {
-    #[serde(borrow)]
-    order_id: Scalar<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct MethodDetails<'a> {
-    #[serde(borrow, rename = "type")]
+/// The event's fields the mapping reads; everything else is checked and skipped unread.
+struct Event<'a> {
+    id: Scalar<'a>,
     kind: Scalar<'a>,
+    created: Scalar<'a>,
+    livemode: Scalar<'a>,
+    o: Object<'a>,
 }
 
-fn normalize(payload: &str, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-    let v: Event<'_> = json::read(payload)?.unwrap_or_default();
-    let kind = v.kind.text();
-    let o = v.data.0.and_then(|d| d.object.0).unwrap_or_default();
-    let status = map_status(kind.as_deref().unwrap_or(""), &o);
-    let time = match &v.created {
+fn read(payload: &[u8]) -> Result<(Event<'_>, Box<RawValue>), Rejection> {
+    let (
+        [id, kind, created, livemode, o_id, object, status, payment_status, captured, currency, payment_intent, client_reference_id, order_id, first_method_type, method_details_type, amount, amount_received, amount_total, amount_paid, amount_due, amount_refunded],
+        raw,
+    ) = stamped::read(
+        payload,
+        [
+            "/id",
+            "/type",
+            "/created",
+            "/livemode",
+            "/data/object/id",
+            "/data/object/object",
+            "/data/object/status",
+            "/data/object/payment_status",
+            "/data/object/captured",
+            "/data/object/currency",
+            "/data/object/payment_intent",
+            "/data/object/client_reference_id",
+            "/data/object/metadata/order_id",
+            "/data/object/payment_method_types/0",
+            "/data/object/payment_method_details/type",
+            "/data/object/amount",
+            "/data/object/amount_received",
+            "/data/object/amount_total",
+            "/data/object/amount_paid",
+            "/data/object/amount_due",
+            "/data/object/amount_refunded",
+        ],
+    )?;
+    let o = Object {
+        id: o_id,
+        object,
+        status,
+        payment_status,
+        captured,
+        currency,
+        payment_intent,
+        client_reference_id,
+        order_id,
+        first_method_type,
+        method_details_type,
+        amount,
+        amount_received,
+        amount_total,
+        amount_paid,
+        amount_due,
+        amount_refunded,
+    };
+    Ok((
+        Event {
+            id,
+            kind,
+            created,
+            livemode,
+            o,
+        },
+        raw,
+    ))
+}
+
+fn normalize(payload: &[u8]) -> Result<Draft, Rejection> {
+    let (
+        Event {
+            id,
+            kind,
+            created,
+            livemode,
+            o,
+        },
+        raw,
+    ) = read(payload)?;
+    let o = &o;
+    let kind = kind.text();
+    let status = map_status(kind.as_deref().unwrap_or(""), o);
+    let time = match &created {
         Scalar::Int(s) => s.checked_mul(1000).map(rfc3339_from_ms),
-        Scalar::Number(_) => None,
         // Thin (v2) events carry an RFC 3339 string.
         Scalar::Str(s) => normalize_time(s),
         _ => None,
@@ -140,38 +163,27 @@ fn normalize(payload: &str, raw: Box<RawValue>) -> Result<Draft, Rejection> {
         Subject::Payment
     };
     let currency = o.currency.text().map(|c| c.to_ascii_uppercase());
-    let amount_minor = match (amount(kind.as_deref().unwrap_or(""), &o), &currency) {
+    let amount_minor = match (amount(kind.as_deref().unwrap_or(""), o), &currency) {
         (Some(a), Some(c)) => rescale(a, stripe_exponent(c), exponent(c)),
         _ => None,
     };
     Ok(Draft {
-        id: v.id.text(),
+        id: id.text(),
         time,
         data: PaymentData {
             // Signed, in every event: events of test-mode keys say `false`.
-            livemode: v.livemode.as_bool(),
+            livemode: livemode.as_bool(),
             unverified: None,
             // The PaymentIntent ties charges, refunds, disputes and sessions together.
             payment_id: o.payment_intent.text().or_else(|| o.id.text()),
-            merchant_reference: o
-                .metadata
-                .0
-                .as_ref()
-                .and_then(|m| m.order_id.text())
-                .or_else(|| o.client_reference_id.text()),
+            merchant_reference: o.order_id.text().or_else(|| o.client_reference_id.text()),
             status,
             amount_minor,
             currency,
             method: o
-                .payment_method_types
-                .0
+                .first_method_type
                 .text()
-                .or_else(|| {
-                    o.payment_method_details
-                        .0
-                        .as_ref()
-                        .and_then(|d| d.kind.text())
-                })
+                .or_else(|| o.method_details_type.text())
                 .map(|m| m.to_ascii_lowercase()),
             provider_event_type: kind,
             raw,
@@ -353,13 +365,16 @@ mod tests {
 
     // The mapping reads payload bytes; these tests write their events as `json!` values.
     fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-        super::normalize(&v.to_string(), raw)
+        super::normalize(v.to_string().as_bytes()).map(|d| Draft {
+            data: PaymentData { raw, ..d.data },
+            ..d
+        })
     }
 
     fn with_object<T>(o: &Value, f: impl FnOnce(&Object<'_>) -> T) -> T {
-        let text = o.to_string();
-        let o = json::read(&text).expect("json").unwrap_or_default();
-        f(&o)
+        let text = json!({ "data": { "object": o } }).to_string();
+        let (event, _) = read(text.as_bytes()).expect("reads");
+        f(&event.o)
     }
 
     fn map_status(kind: &str, o: &Value) -> Status {
