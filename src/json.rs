@@ -166,16 +166,10 @@ impl Scalar<'_> {
 
 /// The strict check's visitor, reading the values some pointers want on its way: `wants`
 /// holds, for this value, each pointer's index and the rest of it (`""`: this value).
-struct Pick<'w, 'o, 'a> {
+struct Pick<'p, 'o, 'a> {
     depth: usize,
-    wants: Vec<(usize, &'w str)>,
+    wants: Vec<(usize, &'p str)>,
     out: &'o mut [Scalar<'a>],
-}
-
-/// The first token of a pointer's rest and what follows it.
-fn split(rest: &str) -> Option<(&str, &str)> {
-    let r = rest.strip_prefix('/')?;
-    Some(r.find('/').map_or((r, ""), |j| (&r[..j], &r[j..])))
 }
 
 /// An array index token as `Value::pointer` reads one (no sign, no leading zero).
@@ -186,7 +180,7 @@ fn index(token: &str) -> Option<usize> {
     token.parse().ok()
 }
 
-impl<'w, 'a> Pick<'w, '_, 'a> {
+impl<'p, 'a> Pick<'p, '_, 'a> {
     fn set(&mut self, value: Scalar<'a>) {
         for &(i, rest) in &self.wants {
             if rest.is_empty() {
@@ -197,15 +191,43 @@ impl<'w, 'a> Pick<'w, '_, 'a> {
         }
     }
 
-    /// The wants that continue into the member or element `matches` accepts.
-    fn under(&self, matches: impl Fn(&str) -> bool) -> Vec<(usize, &'w str)> {
+    /// The wants that continue into member `key`. Runs for every key of every object on a
+    /// wanted path, so it compares bytes, first one first, without a call per want.
+    fn member(&self, key: &str) -> Vec<(usize, &'p str)> {
+        let k = key.as_bytes();
+        let mut out = Vec::new();
+        for &(i, rest) in &self.wants {
+            let r = rest.as_bytes();
+            let next = k.len() + 1;
+            if r.get(1) == k.first()
+                && r.first() == Some(&b'/')
+                && r.get(1..next) == Some(k)
+                && matches!(r.get(next), None | Some(b'/'))
+            {
+                out.push((i, rest.get(next..).unwrap_or_default()));
+            }
+        }
+        out
+    }
+
+    /// The wants that continue into element `n`.
+    fn element(&self, n: usize) -> Vec<(usize, &'p str)> {
         self.wants
             .iter()
             .filter_map(|&(i, rest)| {
-                let (token, more) = split(rest)?;
-                matches(token).then_some((i, more))
+                let r = rest.strip_prefix('/')?;
+                let (token, more) = r.find('/').map_or((r, ""), |j| r.split_at(j));
+                (index(token) == Some(n)).then_some((i, more))
             })
             .collect()
+    }
+
+    fn child(&mut self, depth: usize, wants: Vec<(usize, &'p str)>) -> Pick<'p, '_, 'a> {
+        Pick {
+            depth,
+            wants,
+            out: &mut *self.out,
+        }
     }
 }
 
@@ -251,20 +273,19 @@ impl<'de> Visitor<'de> for Pick<'_, '_, 'de> {
         Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let depth = deeper(self.depth)?;
         let mut n = 0;
         loop {
             let wants = if self.wants.is_empty() {
                 Vec::new()
             } else {
-                self.under(|t| index(t) == Some(n))
+                self.element(n)
             };
             let more = if wants.is_empty() {
                 seq.next_element_seed(Guard { depth })?.is_some()
             } else {
-                let out = &mut *self.out;
-                seq.next_element_seed(Pick { depth, wants, out })?.is_some()
+                seq.next_element_seed(self.child(depth, wants))?.is_some()
             };
             if !more {
                 return Ok(());
@@ -281,7 +302,7 @@ impl<'de> Visitor<'de> for Pick<'_, '_, 'de> {
             let wants = if self.wants.is_empty() {
                 Vec::new()
             } else {
-                self.under(|t| t == key)
+                self.member(&key)
             };
             if !keys.fresh(key) {
                 return Err(de::Error::custom("duplicate key in a JSON object"));
@@ -289,8 +310,7 @@ impl<'de> Visitor<'de> for Pick<'_, '_, 'de> {
             if wants.is_empty() {
                 map.next_value_seed(Guard { depth })?;
             } else {
-                let out = &mut *self.out;
-                map.next_value_seed(Pick { depth, wants, out })?;
+                map.next_value_seed(self.child(depth, wants))?;
             }
         }
         Ok(())
