@@ -27,7 +27,7 @@ pub const MAX_DEPTH: usize = 64;
 /// Parses `bytes` as JSON, refusing duplicate keys and nesting past [`MAX_DEPTH`], in one
 /// pass: the checking visitor builds the value itself (this runs on every accepted event).
 pub fn parse(bytes: &[u8]) -> Result<serde_json::Value, Rejection> {
-    build(bytes).map_err(rejection)
+    build(utf8(bytes)?).map_err(rejection)
 }
 
 /// For bodies that need not be JSON (generic-hmac passes form and text bodies through):
@@ -35,7 +35,10 @@ pub fn parse(bytes: &[u8]) -> Result<serde_json::Value, Rejection> {
 /// JSON that only a lenient parser takes (a key twice, nesting past [`MAX_DEPTH`]): the
 /// gateway and the origin could read such a body differently.
 pub fn parse_if_json(bytes: &[u8]) -> Result<Option<serde_json::Value>, Rejection> {
-    match build(bytes) {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(None);
+    };
+    match build(text) {
         Ok(v) => Ok(Some(v)),
         // Our visitor's own errors are the only `Data` errors; the rest are syntax/EOF.
         Err(e) if e.classify() == serde_json::error::Category::Data => Err(rejection(e)),
@@ -380,8 +383,10 @@ fn guard(text: &str) -> Result<(), serde_json::Error> {
         .and_then(|()| de.end())
 }
 
-fn build(bytes: &[u8]) -> Result<Value, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+// Every pass reads text (`from_str`), so the worker links serde_json's parser once, for
+// `StrRead`, not a second time for byte slices.
+fn build(text: &str) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
     let v = Builder { depth: 0 }.deserialize(&mut de)?;
     de.end()?;
     Ok(v)
