@@ -610,7 +610,41 @@ fn ratios() {
     let _ = std::fs::write(dir.join("ratios.json"), format!("[{}]\n", rows.join(",\n")));
 }
 
+/// `EDGEHOOK_BENCH_PROFILE=stripe/2048,sibs/4096 EDGEHOOK_BENCH_N=200`: runs `handle` on each
+/// listed case `N` times and exits, for an instruction-count profile of the pipeline
+/// (`valgrind --tool=callgrind --toggle-collect='*profile_handle*'`: BENCHMARKS.md, 3f), which
+/// a machine shared with builds cannot spoil the way it spoils timings.
+fn profile(list: &str) {
+    let n: usize = std::env::var("EDGEHOOK_BENCH_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
+    for item in list.split(',') {
+        let (name, size) = item.split_once('/').expect("provider/size");
+        let size: usize = size.parse().expect("size in bytes");
+        let case = CASES
+            .iter()
+            .find(|c| c.provider == name)
+            .unwrap_or_else(|| panic!("{name}: no such case"));
+        let gw = gateway_for(case, 1);
+        let req = signed_request(&gw, "/h0", &(case.payload)(size));
+        assert_accepted(&gw, &req, item);
+        profile_handle(&gw, &req, n);
+        eprintln!("profiled {item} x{n}");
+    }
+}
+
+#[inline(never)]
+fn profile_handle(gw: &Gateway, req: &Request, n: usize) {
+    for _ in 0..n {
+        black_box(gw.handle(black_box(req), &RustCrypto));
+    }
+}
+
 fn main() {
+    if let Ok(list) = std::env::var("EDGEHOOK_BENCH_PROFILE") {
+        return profile(&list);
+    }
     // Only under `cargo bench` (which passes --bench), not when `cargo test --benches` runs
     // the benchmarks once as tests.
     if std::env::args().any(|a| a == "--bench") {

@@ -34,7 +34,7 @@ pub fn build(
     let url = resolve(&delivery.origin, base);
     let (body, content_type) = match delivery.forward {
         ForwardMode::Cloudevents => (
-            delivery.event.clone().into_bytes(),
+            delivery.event.as_bytes().to_vec(),
             "application/cloudevents+json".to_owned(),
         ),
         ForwardMode::Raw => (delivery.payload_bytes(), delivery.payload_type.clone()),

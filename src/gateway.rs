@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::config::{self, ConfigError, ForwardMode, Lookup, RouteSpec, Secrets};
 use crate::error::Rejection;
@@ -70,7 +71,7 @@ pub struct Delivery {
     /// Forward mode.
     pub forward: ForwardMode,
     /// The CloudEvent JSON.
-    pub event: String,
+    pub event: EventJson,
     /// The verified (decrypted) payload, UTF-8 or base64 per `payload_base64`.
     pub payload: String,
     /// Whether `payload` is base64 (non-UTF-8 bodies).
@@ -128,6 +129,72 @@ pub struct Delivery {
     /// re-signs timestamped schemes with it.
     #[serde(default)]
     pub key_index: usize,
+}
+
+/// The CloudEvent's JSON text. A message embeds it as JSON, verbatim: as a string holding
+/// JSON (what older builds wrote, and still read) every quote of the payload in `data.raw`
+/// was escaped once more, a 1 MiB body cost a second pass and the message grew past the
+/// queue's limit sooner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventJson(String);
+
+impl EventJson {
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Drops the text (a message whose event is kept in the KV store).
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+    /// The JSON text's bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0.into_bytes()
+    }
+}
+
+impl std::ops::Deref for EventJson {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for EventJson {
+    fn from(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl From<&str> for EventJson {
+    fn from(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+}
+
+impl Serialize for EventJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // The text is this build's own serialization, JSON by construction; a cleared one
+        // (or anything else) goes as a string, as before.
+        match serde_json::from_str::<&RawValue>(&self.0) {
+            Ok(raw) if !self.0.is_empty() => raw.serialize(s),
+            _ => s.serialize_str(&self.0),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EventJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        if raw.get().starts_with('"') {
+            // An older build's message: the event JSON as a string.
+            serde_json::from_str::<String>(raw.get())
+                .map(Self)
+                .map_err(serde::de::Error::custom)
+        } else {
+            Ok(Self(String::from(Box::<str>::from(raw))))
+        }
+    }
 }
 
 fn default_retry_base() -> u32 {
@@ -426,7 +493,11 @@ impl<'a> Pending<'a> {
                 ack = providers::ok_ack(&event.id);
             }
         }
-        let event_json = serde_json::to_string(&event)
+        // Sized for the payload it embeds verbatim (`data.raw`), so a large one is copied once.
+        let mut event_json = Vec::with_capacity(event.data.raw.get().len() + 1024);
+        serde_json::to_writer(&mut event_json, &event)
+            .map_err(|e| Rejection::MalformedBody(format!("cannot serialize event: {e}")))?;
+        let event_json = String::from_utf8(event_json)
             .map_err(|e| Rejection::MalformedBody(format!("cannot serialize event: {e}")))?;
         let (payload_text, payload_base64) = match std::str::from_utf8(forwarded) {
             Ok(s) => (s.to_owned(), false),
@@ -456,7 +527,7 @@ impl<'a> Pending<'a> {
             provider: provider.name().to_owned(),
             origin: route.spec.origin.clone(),
             forward: route.spec.forward,
-            event: event_json,
+            event: event_json.into(),
             payload: payload_text,
             payload_base64,
             payload_type,
@@ -509,4 +580,68 @@ fn check_header_limits(req: &Request) -> Result<(), Rejection> {
 pub fn decode_whsec(s: &str) -> Option<Vec<u8>> {
     let b64 = s.trim().strip_prefix("whsec_")?;
     verify::decode_b64(b64).filter(|k| !k.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(event: &str) -> String {
+        let d = Delivery {
+            route: "/h".into(),
+            id: "evt_1".into(),
+            provider: "stripe".into(),
+            origin: "https://origin.example/in".into(),
+            forward: ForwardMode::Cloudevents,
+            event: event.into(),
+            payload: String::new(),
+            payload_base64: false,
+            payload_type: "application/json".into(),
+            accepted_at_ms: 1,
+            timeout_ms: 2,
+            max_retries: 3,
+            retry_base_s: 4,
+            retry_max_s: 5,
+            attempt: 0,
+            spilled: false,
+            schedule: vec![],
+            signed: Some(true),
+            replays: 0,
+            dead_reason: None,
+            store_attempts: 0,
+            body_waits: 0,
+            request_headers: vec![],
+            key_index: 0,
+        };
+        let text = serde_json::to_string(&d).expect("serializes");
+        let back: Delivery = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back, d, "{text}");
+        text
+    }
+
+    #[test]
+    fn the_event_travels_as_json_not_as_a_string_of_json() {
+        let event = r#"{"id":"evt_1","data":{"raw":{"a":"q\"uote","b":[1,2]}}}"#;
+        let text = message(event);
+        assert!(text.contains(&format!(r#""event":{event},"#)), "{text}");
+        // A message whose event is kept in KV carries an empty string, as before.
+        assert!(message("").contains(r#""event":"","#));
+    }
+
+    #[test]
+    fn an_older_message_with_the_event_as_a_string_still_reads() {
+        let event = r#"{"id":"evt_1","data":{"raw":{"a":"q\"uote"}}}"#;
+        let new = message(event);
+        let old = new.replace(
+            &format!(r#""event":{event},"#),
+            &format!(
+                r#""event":{},"#,
+                serde_json::to_string(event).expect("string")
+            ),
+        );
+        assert_ne!(old, new);
+        let d: Delivery = serde_json::from_str(&old).expect("reads");
+        assert_eq!(d.event.as_str(), event);
+        assert_eq!(serde_json::to_string(&d).expect("serializes"), new);
+    }
 }

@@ -105,8 +105,8 @@ pub(super) fn explain(cfg: &Config, mut req: Request, crypto: &dyn CryptoBackend
             x.verdict = "valid";
             x.key = Some(key.clone());
             x.ack = Some(ReplyOut::from(ack));
-            x.event = RawValue::from_string(delivery.event.clone()).ok();
-            x.event_json = Some(delivery.event.clone());
+            x.event = RawValue::from_string(delivery.event.to_string()).ok();
+            x.event_json = Some(delivery.event.to_string());
             let origin_key = gw
                 .route(&req.path)
                 .and_then(|r| r.origin_key.as_ref())

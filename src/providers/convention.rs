@@ -4,15 +4,131 @@
 //! module depends on the other.
 
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::event::{rfc3339_from_ms, PaymentData, Status};
-use crate::providers::str_at;
+use crate::json::Scalar;
 
-/// The first of `pointers` holding an RFC 3339 time, normalized to UTC.
-pub(crate) fn rfc3339_at(v: &Value, pointers: &[&str]) -> Option<String> {
-    pointers.iter().find_map(|p| {
-        let d = chrono::DateTime::parse_from_rfc3339(v.pointer(p)?.as_str()?.trim()).ok()?;
+/// What the convention (and generic-hmac's event envelope) reads of a payload, at
+/// [`POINTERS`]: the event's own fields, and the payment fields of `data` when it is an
+/// object, else of the top level.
+#[derive(Default)]
+pub(crate) struct Envelope<'a> {
+    /// `/type`.
+    pub kind: Scalar<'a>,
+    /// `/timestamp`.
+    pub timestamp: Scalar<'a>,
+    /// `/event_type`.
+    pub event_type: Scalar<'a>,
+    /// `/event`.
+    pub event: Scalar<'a>,
+    /// `/event_id`.
+    pub event_id: Scalar<'a>,
+    /// `/id`.
+    pub id: Scalar<'a>,
+    /// `/occurred_at`.
+    pub occurred_at: Scalar<'a>,
+    /// `/time`.
+    pub time: Scalar<'a>,
+    payment: Payment<'a>,
+}
+
+/// The payment fields of one object.
+#[derive(Default)]
+struct Payment<'a> {
+    payment_id: Scalar<'a>,
+    id: Scalar<'a>,
+    merchant_reference: Scalar<'a>,
+    reference: Scalar<'a>,
+    order_id: Scalar<'a>,
+    amount_minor: Scalar<'a>,
+    amount: Scalar<'a>,
+    currency: Scalar<'a>,
+    currency_code: Scalar<'a>,
+    payment_method: Scalar<'a>,
+    method: Scalar<'a>,
+}
+
+impl<'a> Payment<'a> {
+    fn of(
+        [payment_id, id, merchant_reference, reference, order_id, amount_minor, amount, currency, currency_code, payment_method, method]: [Scalar<'a>; 11],
+    ) -> Self {
+        Self {
+            payment_id,
+            id,
+            merchant_reference,
+            reference,
+            order_id,
+            amount_minor,
+            amount,
+            currency,
+            currency_code,
+            payment_method,
+            method,
+        }
+    }
+}
+
+/// The pointers [`Envelope::of`] takes the values of, in its order (for [`crate::json::pick`]).
+pub(crate) const POINTERS: [&str; 31] = [
+    "/type",
+    "/timestamp",
+    "/event_type",
+    "/event",
+    "/event_id",
+    "/id",
+    "/occurred_at",
+    "/time",
+    "/data",
+    "/data/payment_id",
+    "/data/id",
+    "/data/merchant_reference",
+    "/data/reference",
+    "/data/order_id",
+    "/data/amount_minor",
+    "/data/amount",
+    "/data/currency",
+    "/data/currency_code",
+    "/data/payment_method",
+    "/data/method",
+    "/payment_id",
+    "/id",
+    "/merchant_reference",
+    "/reference",
+    "/order_id",
+    "/amount_minor",
+    "/amount",
+    "/currency",
+    "/currency_code",
+    "/payment_method",
+    "/method",
+];
+
+impl<'a> Envelope<'a> {
+    /// The envelope from the values at [`POINTERS`].
+    pub(crate) fn of(values: [Scalar<'a>; 31]) -> Self {
+        let [kind, timestamp, event_type, event, event_id, id, occurred_at, time, data, rest @ ..] =
+            values;
+        let mut rest = rest.into_iter();
+        let in_data: [Scalar<'a>; 11] = std::array::from_fn(|_| rest.next().unwrap_or_default());
+        let top: [Scalar<'a>; 11] = std::array::from_fn(|_| rest.next().unwrap_or_default());
+        Self {
+            kind,
+            timestamp,
+            event_type,
+            event,
+            event_id,
+            id,
+            occurred_at,
+            time,
+            payment: Payment::of(if data == Scalar::Object { in_data } else { top }),
+        }
+    }
+}
+
+/// The first of `fields` holding an RFC 3339 time, normalized to UTC.
+pub(crate) fn rfc3339_at(fields: &[&Scalar<'_>]) -> Option<String> {
+    fields.iter().find_map(|f| {
+        let d = chrono::DateTime::parse_from_rfc3339(f.as_str()?.trim()).ok()?;
         Some(rfc3339_from_ms(d.timestamp_millis()))
     })
 }
@@ -22,34 +138,29 @@ pub(crate) fn rfc3339_at(v: &Value, pointers: &[&str]) -> Option<String> {
 /// unambiguous forms are taken: `amount_minor`, or `amount` when it is a JSON integer (a
 /// decimal `19.99` says nothing about the unit and is left out); `currency` /
 /// `currency_code` when a 3-letter code.
-pub(crate) fn payment_data(v: &Value, kind: Option<String>, raw: Box<RawValue>) -> PaymentData {
-    let obj = match v.get("data") {
-        Some(d @ Value::Object(_)) => d,
-        _ => v,
-    };
-    let first = |keys: &[&str]| keys.iter().find_map(|k| str_at(obj, &format!("/{k}")));
-    let integer = |k: &str| {
-        obj.get(k)
-            .filter(|a| a.is_i64() || a.is_u64())
-            .and_then(Value::as_i64)
-    };
-    let currency = ["currency", "currency_code"].iter().find_map(|k| {
-        let c = obj.get(*k)?.as_str()?.trim();
+pub(crate) fn payment_data(
+    v: &Envelope<'_>,
+    kind: Option<String>,
+    raw: Box<RawValue>,
+) -> PaymentData {
+    let obj = &v.payment;
+    let first = |fields: &[&Scalar<'_>]| fields.iter().find_map(|f| f.text());
+    let currency = [&obj.currency, &obj.currency_code].iter().find_map(|c| {
+        let c = c.as_str()?.trim();
         (c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic())).then(|| c.to_ascii_uppercase())
     });
-    let method = ["payment_method", "method"].iter().find_map(|k| {
-        obj.get(*k)
-            .and_then(Value::as_str)
+    let method = [&obj.payment_method, &obj.method].iter().find_map(|m| {
+        m.as_str()
             .map(|m| m.trim().to_ascii_lowercase())
             .filter(|m| !m.is_empty())
     });
     PaymentData {
         livemode: None,
         unverified: None,
-        payment_id: first(&["payment_id", "id"]),
-        merchant_reference: first(&["merchant_reference", "reference", "order_id"]),
+        payment_id: first(&[&obj.payment_id, &obj.id]),
+        merchant_reference: first(&[&obj.merchant_reference, &obj.reference, &obj.order_id]),
         status: map_status(kind.as_deref().unwrap_or("")),
-        amount_minor: integer("amount_minor").or_else(|| integer("amount")),
+        amount_minor: obj.amount_minor.as_i64().or_else(|| obj.amount.as_i64()),
         currency,
         method,
         provider_event_type: kind,
@@ -82,6 +193,27 @@ pub(crate) fn map_status(kind: &str) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::str_at;
+    use serde_json::Value;
+
+    // The convention reads payload bytes; these tests write their payloads as values.
+    fn payment_data(v: &Value, kind: Option<String>, raw: Box<RawValue>) -> PaymentData {
+        let text = v.to_string();
+        let (_, values) = crate::json::pick(text.as_bytes(), POINTERS).expect("json");
+        super::payment_data(&Envelope::of(values), kind, raw)
+    }
+
+    fn rfc3339_at(v: &Value, pointers: &[&str]) -> Option<String> {
+        let text = v.to_string();
+        let picked: Vec<Scalar<'_>> = pointers
+            .iter()
+            .map(|p| {
+                let (_, [s]) = crate::json::pick(text.as_bytes(), [*p]).expect("json");
+                s
+            })
+            .collect();
+        super::rfc3339_at(&picked.iter().collect::<Vec<_>>())
+    }
 
     #[test]
     fn statuses_from_type() {

@@ -7,15 +7,15 @@
 //! the route's tolerance. Everifin stops retrying on 4xx, so only hopeless requests get one.
 //! Acks with 200.
 
+#[cfg(test)]
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, Draft, PaymentData, Status, Subject};
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::tables::{lookup, status_table};
-use crate::providers::{str_at, Provider};
+use crate::providers::Provider;
 use crate::verify::stamped::{Clock, Layout};
 
 const SCHEME: Scheme = Scheme {
@@ -45,8 +45,24 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
 /// still be executed: an answer only the origin has, which queue-then-ack cannot give.
 const STATUS_CHECK: &str = "payment.statusCheck";
 
-fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-    let kind = str_at(v, "/eventType");
+fn normalize(payload: &[u8]) -> Result<Draft, Rejection> {
+    let (
+        [event_id, event_type, event_timestamp, payment_id, refund_id, external_id, order_id, status],
+        raw,
+    ) = stamped::read(
+        payload,
+        [
+            "/eventId",
+            "/eventType",
+            "/eventTimestamp",
+            "/data/paymentId",
+            "/data/refundId",
+            "/data/externalId",
+            "/data/orderId",
+            "/data/status",
+        ],
+    )?;
+    let kind = event_type.text();
     if kind.as_deref() == Some(STATUS_CHECK) {
         return Err(Rejection::UnsupportedPayload(
             "payment.statusCheck needs your system's answer at once, which this gateway \
@@ -55,21 +71,20 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
                 .into(),
         ));
     }
-    let refund = str_at(v, "/data/refundId");
+    let refund = refund_id.text();
     let status = map_status(
         kind.as_deref().unwrap_or(""),
         refund.is_some(),
-        str_at(v, "/data/status").as_deref().unwrap_or(""),
+        status.text().as_deref().unwrap_or(""),
     );
     Ok(Draft {
-        id: str_at(v, "/eventId"),
-        time: str_at(v, "/eventTimestamp").and_then(|t| normalize_time(&t)),
+        id: event_id.text(),
+        time: event_timestamp.text().and_then(|t| normalize_time(&t)),
         data: PaymentData {
             livemode: None,
             unverified: None,
-            payment_id: str_at(v, "/data/paymentId").or(refund),
-            merchant_reference: str_at(v, "/data/externalId")
-                .or_else(|| str_at(v, "/data/orderId")),
+            payment_id: payment_id.text().or(refund),
+            merchant_reference: external_id.text().or_else(|| order_id.text()),
             status,
             // Hooks carry identifiers and a status only; amounts live in the API.
             amount_minor: None,
@@ -146,6 +161,14 @@ mod src {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The mapping reads payload bytes; these tests write their events as `json!` values.
+    fn normalize(v: &serde_json::Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
+        super::normalize(v.to_string().as_bytes()).map(|d| Draft {
+            data: PaymentData { raw, ..d.data },
+            ..d
+        })
+    }
 
     #[test]
     fn maps_statuses() {

@@ -22,18 +22,14 @@ use crate::error::Rejection;
 use crate::event::{
     raw_checked, raw_json, rfc3339_from_ms, stable_id, Draft, PaymentData, Subject,
 };
-use crate::providers::convention::{payment_data, rfc3339_at};
-use crate::providers::{ok_ack, str_at, Accepted, Auth, Check, Provider, SignInput, Signed};
+use crate::providers::convention::{payment_data, rfc3339_at, Envelope, POINTERS};
+use crate::providers::{ok_ack, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::header_params;
 use crate::verify::{decode_b64, Algorithm, CryptoBackend, Encoding, MacCheck};
 
 const NAME: &str = "generic-hmac";
 const PLACEHOLDERS: &str = "{body}, {timestamp}, {id}";
-/// Body fields naming the event type, in order of preference (Paddle: `event_type`).
-const KIND_FIELDS: [&str; 3] = ["/event_type", "/type", "/event"];
-/// Body fields holding the event time (Paddle: `occurred_at`).
-const TIME_FIELDS: [&str; 3] = ["/occurred_at", "/timestamp", "/time"];
 
 /// The `scheme` object as written in the route (all optional here so each field can be
 /// read alone and its error located; `header` is checked afterwards).
@@ -669,9 +665,9 @@ impl Provider for GenericHmac {
     fn accept(&self, payload: &[u8], req: &Request) -> Result<Accepted, Rejection> {
         let s = &self.scheme;
         // Form and text bodies pass through; JSON must be unambiguous (no key twice).
-        let parsed = crate::json::parse_if_json(payload)?;
-        let is_json = parsed.is_some();
-        let v = parsed.unwrap_or(Value::Null);
+        let json = crate::json::pick_if_json(payload, POINTERS)?;
+        let is_json = json.is_some();
+        let v = json.map_or_else(Envelope::default, |(_, values)| Envelope::of(values));
         // The template can sign the id header; nothing signs the event header. What the
         // signature does not cover travels as `data.unverified`, and nothing is derived
         // from it: the id then comes from the signed body (its event id, or a stable hash
@@ -680,11 +676,16 @@ impl Provider for GenericHmac {
         let id_signed = s.template.contains(&Piece::Id);
         let header_id = Self::optional(req, s.id_header);
         let header_kind = Self::optional(req, s.event_header);
-        let kind = KIND_FIELDS.iter().find_map(|p| str_at(&v, p));
+        // Body fields naming the event type, in order of preference (Paddle: `event_type`).
+        let kind = [&v.event_type, &v.kind, &v.event]
+            .iter()
+            .find_map(|f| f.text());
         // A body `id` is the event's only in an event envelope; in a resource payload
         // (a Shopify order) it names the resource, shared by all its events.
-        let body_id =
-            str_at(&v, "/event_id").or_else(|| kind.is_some().then(|| str_at(&v, "/id")).flatten());
+        let body_id = v
+            .event_id
+            .text()
+            .or_else(|| kind.is_some().then(|| v.id.text()).flatten());
         let id = header_id
             .as_ref()
             .filter(|_| id_signed)
@@ -713,7 +714,8 @@ impl Provider for GenericHmac {
             raw_forward: None,
             draft: Draft {
                 id: Some(id.clone()),
-                time: rfc3339_at(&v, &TIME_FIELDS).or(signed_time),
+                // Paddle: `occurred_at`.
+                time: rfc3339_at(&[&v.occurred_at, &v.timestamp, &v.time]).or(signed_time),
                 data: PaymentData {
                     unverified: (!unverified.is_empty()).then_some(unverified),
                     ..payment_data(&v, kind, raw)

@@ -10,11 +10,9 @@
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, raw_checked, Draft, PaymentData, Status, Subject};
-use crate::money::json_to_minor;
+use crate::money::to_minor;
 use crate::providers::tables::{status_table, Table};
-use crate::providers::{
-    parse_json, str_at, Accepted, Auth, Check, Provider, Reply, SignInput, Signed,
-};
+use crate::providers::{Accepted, Auth, Check, Provider, Reply, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::{decode_b64, decode_b64_bytes, CryptoBackend, DecryptCheck, Encoding};
 
@@ -137,20 +135,40 @@ impl Provider for Sibs {
     }
 
     fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
-        let v = parse_json(payload)?;
-        if !v.is_object() {
+        let (
+            text,
+            [notification_id, payment_type, payment_status, payment_method, transaction_id, transaction_date_time, amount_value, amount_currency, merchant_transaction_id, reference_status],
+        ) = crate::json::pick(
+            payload,
+            [
+                "/notificationID",
+                "/paymentType",
+                "/paymentStatus",
+                "/paymentMethod",
+                "/transactionID",
+                "/transactionDateTime",
+                "/amount/value",
+                "/amount/currency",
+                "/merchant/transactionId",
+                "/paymentReference/status",
+            ],
+        )?;
+        if !crate::json::is_object(text) {
             return Err(Rejection::MalformedBody(
                 "notification is not a JSON object".into(),
             ));
         }
-        let id = str_at(&v, "/notificationID")
+        let id = notification_id
+            .text()
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| Rejection::MalformedBody("missing notificationID".into()))?;
-        let payment_type = str_at(&v, "/paymentType");
-        let payment_status = str_at(&v, "/paymentStatus");
-        let currency = str_at(&v, "/amount/currency").map(|c| c.trim().to_ascii_uppercase());
-        let amount_minor = match (v.pointer("/amount/value"), currency.as_deref()) {
-            (Some(value), Some(cur)) => json_to_minor(value, cur),
+        let payment_type = payment_type.text();
+        let payment_status = payment_status.text();
+        let currency = amount_currency
+            .text()
+            .map(|c| c.trim().to_ascii_uppercase());
+        let amount_minor = match (amount_value.text(), currency.as_deref()) {
+            (Some(value), Some(cur)) => to_minor(&value, cur),
             _ => None,
         };
         let provider_event_type = match (&payment_type, &payment_status) {
@@ -160,22 +178,24 @@ impl Provider for Sibs {
         };
         let draft = Draft {
             id: Some(id.clone()),
-            time: str_at(&v, "/transactionDateTime").and_then(|t| normalize_time(&t)),
+            time: transaction_date_time
+                .text()
+                .and_then(|t| normalize_time(&t)),
             data: PaymentData {
                 livemode: None,
                 unverified: None,
-                payment_id: str_at(&v, "/transactionID"),
-                merchant_reference: str_at(&v, "/merchant/transactionId"),
+                payment_id: transaction_id.text(),
+                merchant_reference: merchant_transaction_id.text(),
                 status: map_status(
                     payment_type.as_deref().unwrap_or(""),
                     payment_status.as_deref().unwrap_or(""),
-                    str_at(&v, "/paymentReference/status").as_deref(),
+                    reference_status.text().as_deref(),
                 ),
                 amount_minor,
                 currency,
-                method: str_at(&v, "/paymentMethod").map(|m| m.to_ascii_lowercase()),
+                method: payment_method.text().map(|m| m.to_ascii_lowercase()),
                 provider_event_type,
-                raw: raw_checked(std::str::from_utf8(payload).unwrap_or("null")),
+                raw: raw_checked(text),
             },
             subject: Subject::Payment,
         };

@@ -6,12 +6,12 @@
 //! live here once.
 
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{raw_checked, stable_id, Draft};
-use crate::providers::{ok_ack, parse_json, Accepted, Auth, Check, Provider, SignInput, Signed};
+use crate::json::{self, Scalar};
+use crate::providers::{ok_ack, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::stamped::Layout;
 use crate::verify::CryptoBackend;
@@ -33,10 +33,23 @@ pub struct Scheme {
     pub tells_livemode: bool,
     /// Prefixes of live and of test webhook secrets, where the provider labels them.
     pub livemode_prefixes: Option<(&'static str, &'static str)>,
-    /// Maps the authenticated JSON object to the normalized fields; `raw` is the payload
-    /// verbatim. An id left `None` becomes the payload's stable hash. An authentic event
-    /// the gateway cannot take on the provider's terms is refused here.
-    pub normalize: fn(&Value, Box<RawValue>) -> Result<Draft, Rejection>,
+    /// Maps the authenticated payload (read with [`read`]) to the normalized fields, `raw`
+    /// being the payload verbatim. An id left `None` becomes the payload's stable hash. An
+    /// authentic event the gateway cannot take on the provider's terms is refused here.
+    pub normalize: fn(&[u8]) -> Result<Draft, Rejection>,
+}
+
+/// Reads a payload for a [`Scheme`]'s mapping: strictly checked, a JSON object, the values at
+/// `pointers` ([`json::pick`]), and the payload verbatim for `data.raw`.
+pub fn read<'a, const N: usize>(
+    payload: &'a [u8],
+    pointers: [&str; N],
+) -> Result<([Scalar<'a>; N], Box<RawValue>), Rejection> {
+    let (text, values) = json::pick(payload, pointers)?;
+    if !json::is_object(text) {
+        return Err(Rejection::MalformedBody("expected a JSON object".into()));
+    }
+    Ok((values, raw_checked(text)))
 }
 
 /// A configured route of a [`Scheme`]. `Debug` shows how many secrets, never them.
@@ -122,12 +135,7 @@ impl Provider for Stamped {
     }
 
     fn accept(&self, payload: &[u8], _req: &Request) -> Result<Accepted, Rejection> {
-        let v = parse_json(payload)?;
-        if !v.is_object() {
-            return Err(Rejection::MalformedBody("expected a JSON object".into()));
-        }
-        let raw = raw_checked(std::str::from_utf8(payload).unwrap_or("null"));
-        let mut draft = (self.scheme.normalize)(&v, raw)?;
+        let mut draft = (self.scheme.normalize)(payload)?;
         // Bodies without an id (FedaPay's often, Everifin's never per the docs) are still
         // authentic; the gateway gives them the same stable id, so retries dedup.
         let id = draft

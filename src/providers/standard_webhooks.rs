@@ -15,10 +15,8 @@
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{raw_checked, rfc3339_from_ms, Draft, Subject};
-use crate::providers::convention::{payment_data, rfc3339_at};
-use crate::providers::{
-    ok_ack, parse_json, str_at, Accepted, Auth, Check, Provider, SignInput, Signed,
-};
+use crate::providers::convention::{payment_data, rfc3339_at, Envelope, POINTERS};
+use crate::providers::{ok_ack, Accepted, Auth, Check, Provider, SignInput, Signed};
 use crate::request::Request;
 use crate::verify::header_params::prefixed_body;
 use crate::verify::{decode_b64, parse_unix_seconds, Algorithm, CryptoBackend, Encoding, MacCheck};
@@ -218,7 +216,8 @@ impl Provider for StandardWebhooks {
     }
 
     fn accept(&self, payload: &[u8], req: &Request) -> Result<Accepted, Rejection> {
-        let v = parse_json(payload)?;
+        let (text, values) = crate::json::pick(payload, POINTERS)?;
+        let v = Envelope::of(values);
         let [id_h, ts_h, _] = header_set(req)?;
         let id = req.required(id_h)?.to_owned();
         let header_time = req
@@ -226,13 +225,13 @@ impl Provider for StandardWebhooks {
             .ok()
             .and_then(|t| parse_unix_seconds(t, ts_h).ok())
             .map(|s| rfc3339_from_ms(s.saturating_mul(1000)));
-        let kind = str_at(&v, "/type");
-        let raw = raw_checked(std::str::from_utf8(payload).unwrap_or("null"));
+        let kind = v.kind.text();
+        let raw = raw_checked(text);
         Ok(Accepted {
             raw_forward: None,
             draft: Draft {
                 id: Some(id.clone()),
-                time: rfc3339_at(&v, &["/timestamp"]).or(header_time),
+                time: rfc3339_at(&[&v.timestamp]).or(header_time),
                 data: payment_data(&v, kind, raw),
                 subject: Subject::Payment,
             },

@@ -9,15 +9,15 @@
 //! within the route's tolerance (Stripe's default is 300 s). Acks with 200.
 
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::config::{ConfigError, RouteSpec, Secrets};
 use crate::error::Rejection;
 use crate::event::{normalize_time, rfc3339_from_ms, Draft, PaymentData, Status, Subject};
+use crate::json::Scalar;
 use crate::money::{exponent, rescale};
 use crate::providers::stamped::{self, Scheme};
 use crate::providers::tables::{lookup, status_table};
-use crate::providers::{str_at, Provider};
+use crate::providers::Provider;
 use crate::verify::stamped::{Clock, Layout};
 
 const SCHEME: Scheme = Scheme {
@@ -43,18 +43,117 @@ pub fn configure(spec: &RouteSpec, secrets: &Secrets) -> Result<Box<dyn Provider
     stamped::configure(&SCHEME, spec, secrets)
 }
 
-fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
-    let kind = str_at(v, "/type");
-    let null = Value::Null;
-    let o = v.pointer("/data/object").unwrap_or(&null);
+/// `data.object` (the PaymentIntent, Charge, Session, Invoice, Refund, Dispute, Payout...):
+/// the fields the mapping reads.
+#[derive(Default)]
+struct Object<'a> {
+    id: Scalar<'a>,
+    object: Scalar<'a>,
+    status: Scalar<'a>,
+    payment_status: Scalar<'a>,
+    captured: Scalar<'a>,
+    currency: Scalar<'a>,
+    payment_intent: Scalar<'a>,
+    client_reference_id: Scalar<'a>,
+    order_id: Scalar<'a>,
+    first_method_type: Scalar<'a>,
+    method_details_type: Scalar<'a>,
+    amount: Scalar<'a>,
+    amount_received: Scalar<'a>,
+    amount_total: Scalar<'a>,
+    amount_paid: Scalar<'a>,
+    amount_due: Scalar<'a>,
+    amount_refunded: Scalar<'a>,
+}
+
+/// The event's fields the mapping reads; everything else is checked and skipped unread.
+struct Event<'a> {
+    id: Scalar<'a>,
+    kind: Scalar<'a>,
+    created: Scalar<'a>,
+    livemode: Scalar<'a>,
+    o: Object<'a>,
+}
+
+fn read(payload: &[u8]) -> Result<(Event<'_>, Box<RawValue>), Rejection> {
+    let (
+        [id, kind, created, livemode, o_id, object, status, payment_status, captured, currency, payment_intent, client_reference_id, order_id, first_method_type, method_details_type, amount, amount_received, amount_total, amount_paid, amount_due, amount_refunded],
+        raw,
+    ) = stamped::read(
+        payload,
+        [
+            "/id",
+            "/type",
+            "/created",
+            "/livemode",
+            "/data/object/id",
+            "/data/object/object",
+            "/data/object/status",
+            "/data/object/payment_status",
+            "/data/object/captured",
+            "/data/object/currency",
+            "/data/object/payment_intent",
+            "/data/object/client_reference_id",
+            "/data/object/metadata/order_id",
+            "/data/object/payment_method_types/0",
+            "/data/object/payment_method_details/type",
+            "/data/object/amount",
+            "/data/object/amount_received",
+            "/data/object/amount_total",
+            "/data/object/amount_paid",
+            "/data/object/amount_due",
+            "/data/object/amount_refunded",
+        ],
+    )?;
+    let o = Object {
+        id: o_id,
+        object,
+        status,
+        payment_status,
+        captured,
+        currency,
+        payment_intent,
+        client_reference_id,
+        order_id,
+        first_method_type,
+        method_details_type,
+        amount,
+        amount_received,
+        amount_total,
+        amount_paid,
+        amount_due,
+        amount_refunded,
+    };
+    Ok((
+        Event {
+            id,
+            kind,
+            created,
+            livemode,
+            o,
+        },
+        raw,
+    ))
+}
+
+fn normalize(payload: &[u8]) -> Result<Draft, Rejection> {
+    let (
+        Event {
+            id,
+            kind,
+            created,
+            livemode,
+            o,
+        },
+        raw,
+    ) = read(payload)?;
+    let o = &o;
+    let kind = kind.text();
     let status = map_status(kind.as_deref().unwrap_or(""), o);
-    let time = match v.get("created") {
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .and_then(|s| s.checked_mul(1000))
-            .map(rfc3339_from_ms),
+    let time = match &created {
+        Scalar::Int(s) => s.checked_mul(1000).map(rfc3339_from_ms),
         // Thin (v2) events carry an RFC 3339 string.
-        Some(Value::String(s)) => normalize_time(s),
+        Scalar::Str(s) => normalize_time(s),
         _ => None,
     };
     // Stripe paying the balance out to the merchant's bank, not a customer's payment.
@@ -63,27 +162,28 @@ fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
     } else {
         Subject::Payment
     };
-    let currency = str_at(o, "/currency").map(|c| c.to_ascii_uppercase());
+    let currency = o.currency.text().map(|c| c.to_ascii_uppercase());
     let amount_minor = match (amount(kind.as_deref().unwrap_or(""), o), &currency) {
         (Some(a), Some(c)) => rescale(a, stripe_exponent(c), exponent(c)),
         _ => None,
     };
     Ok(Draft {
-        id: str_at(v, "/id"),
+        id: id.text(),
         time,
         data: PaymentData {
             // Signed, in every event: events of test-mode keys say `false`.
-            livemode: v.get("livemode").and_then(Value::as_bool),
+            livemode: livemode.as_bool(),
             unverified: None,
             // The PaymentIntent ties charges, refunds, disputes and sessions together.
-            payment_id: str_at(o, "/payment_intent").or_else(|| str_at(o, "/id")),
-            merchant_reference: str_at(o, "/metadata/order_id")
-                .or_else(|| str_at(o, "/client_reference_id")),
+            payment_id: o.payment_intent.text().or_else(|| o.id.text()),
+            merchant_reference: o.order_id.text().or_else(|| o.client_reference_id.text()),
             status,
             amount_minor,
             currency,
-            method: str_at(o, "/payment_method_types/0")
-                .or_else(|| str_at(o, "/payment_method_details/type"))
+            method: o
+                .first_method_type
+                .text()
+                .or_else(|| o.method_details_type.text())
                 .map(|m| m.to_ascii_lowercase()),
             provider_event_type: kind,
             raw,
@@ -108,38 +208,37 @@ fn stripe_exponent(currency: &str) -> u32 {
 /// The amount the event is about, in Stripe's representation: what was received for a
 /// succeeded PaymentIntent, the session or invoice total, what was refunded for
 /// `charge.refunded`, else the object's `amount`.
-fn amount(kind: &str, o: &Value) -> Option<i64> {
-    let state = |f: &str| o.get(f).and_then(Value::as_str);
-    let field = match (state("object").unwrap_or(""), kind) {
-        ("payment_intent", _) if state("status") == Some("succeeded") => "amount_received",
-        ("checkout.session", _) => "amount_total",
-        ("invoice", _) if state("status") == Some("paid") => "amount_paid",
-        ("invoice", _) => "amount_due",
-        ("charge", "charge.refunded") => "amount_refunded",
-        _ => "amount",
+fn amount(kind: &str, o: &Object<'_>) -> Option<i64> {
+    let field = match (o.object.as_str().unwrap_or(""), kind) {
+        ("payment_intent", _) if o.status.as_str() == Some("succeeded") => &o.amount_received,
+        ("checkout.session", _) => &o.amount_total,
+        ("invoice", _) if o.status.as_str() == Some("paid") => &o.amount_paid,
+        ("invoice", _) => &o.amount_due,
+        ("charge", "charge.refunded") => &o.amount_refunded,
+        _ => &o.amount,
     };
-    o.get(field).and_then(Value::as_i64)
+    field.as_i64()
 }
 
 /// The event type decides; where one type covers several outcomes the object's own state
 /// does, from its own table: a Checkout Session's `payment_status`, a Refund's or a
 /// Dispute's `status`, whether a succeeded Charge was `captured` (an uncaptured one is an
 /// authorization the merchant must still capture).
-fn map_status(kind: &str, o: &Value) -> Status {
-    let by = |table, field: &str| {
-        let value = match o.get(field) {
-            Some(Value::Bool(b)) => if *b { "true" } else { "false" }.to_owned(),
-            _ => str_at(o, &format!("/{field}")).unwrap_or_default(),
+fn map_status(kind: &str, o: &Object<'_>) -> Status {
+    let by = |table, field: &Scalar<'_>| {
+        let value = match field {
+            Scalar::Bool(b) => if *b { "true" } else { "false" }.to_owned(),
+            other => other.text().unwrap_or_default(),
         };
         lookup(table, &value)
     };
     match kind {
-        "checkout.session.completed" => by(CHECKOUT_PAYMENT_STATUSES, "payment_status"),
-        "charge.succeeded" => by(CHARGE_CAPTURED, "captured"),
+        "checkout.session.completed" => by(CHECKOUT_PAYMENT_STATUSES, &o.payment_status),
+        "charge.succeeded" => by(CHARGE_CAPTURED, &o.captured),
         "refund.created" | "refund.updated" | "charge.refund.updated" => {
-            by(REFUND_STATUSES, "status")
+            by(REFUND_STATUSES, &o.status)
         }
-        "charge.dispute.updated" | "charge.dispute.closed" => by(DISPUTE_STATUSES, "status"),
+        "charge.dispute.updated" | "charge.dispute.closed" => by(DISPUTE_STATUSES, &o.status),
         _ => lookup(EVENTS, kind),
     }
     .unwrap_or(Status::Unknown)
@@ -262,7 +361,29 @@ mod src {
 mod tests {
     use super::*;
     use crate::providers::tables::Table;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    // The mapping reads payload bytes; these tests write their events as `json!` values.
+    fn normalize(v: &Value, raw: Box<RawValue>) -> Result<Draft, Rejection> {
+        super::normalize(v.to_string().as_bytes()).map(|d| Draft {
+            data: PaymentData { raw, ..d.data },
+            ..d
+        })
+    }
+
+    fn with_object<T>(o: &Value, f: impl FnOnce(&Object<'_>) -> T) -> T {
+        let text = json!({ "data": { "object": o } }).to_string();
+        let (event, _) = read(text.as_bytes()).expect("reads");
+        f(&event.o)
+    }
+
+    fn map_status(kind: &str, o: &Value) -> Status {
+        with_object(o, |o| super::map_status(kind, o))
+    }
+
+    fn amount(kind: &str, o: &Value) -> Option<i64> {
+        with_object(o, |o| super::amount(kind, o))
+    }
 
     fn status(kind: &str, o: Value) -> Status {
         map_status(kind, &o)
