@@ -184,6 +184,20 @@ function bundleStandardWebhooks() {
   return out;
 }
 
+/** src/worker/entry.js bundled around a fixed answer instead of the wasm core
+ * (workers/entry-shell-core.js): the entry's own cost per accepted event. */
+function bundleEntryShell() {
+  const out = path.join(TMP, 'entry-shell.js');
+  const esbuild = fs.existsSync(path.join(root, 'node_modules/@esbuild/linux-x64/bin/esbuild'))
+    ? path.join(root, 'node_modules/@esbuild/linux-x64/bin/esbuild')
+    : path.join(root, 'node_modules/.bin/esbuild');
+  const entry = path.join(TMP, 'entry-shell-src.js');
+  fs.writeFileSync(entry, fs.readFileSync(path.join(root, 'src/worker/entry.js'), 'utf8')
+    .replace("from './edgehook.js'", `from ${JSON.stringify(path.join(here, 'workers/entry-shell-core.js'))}`));
+  execFileSync(esbuild, [entry, '--bundle', '--format=esm', '--platform=browser', '--minify', `--outfile=${out}`], { stdio: 'pipe' });
+  return out;
+}
+
 /** The worker alone, or with the in-isolate queue and KV stand-ins bound as edgehook's
  * `EDGEHOOK_QUEUE` / `EDGEHOOK_KV`. */
 function withStubs(main, stubs) {
@@ -449,6 +463,7 @@ function variants() {
   }
   if (GROUPS.includes('verify')) {
     edgehooks('verify', 'edgehook-stripe', 'edgehook, Stripe route: verify + normalize + enqueue + ack', stripeRoutes, stripe2k, { verifies: true, expect: /"status":"accepted"/ });
+    add('verify', 'edgehook-entry-shell', 'edgehook\'s JS entry alone, the wasm core\'s answer fixed (bound: what the entry costs)', jsWorker(bundleEntryShell(), true), stripe2k, { expect: /"status":"accepted"/ });
     add('verify', 'js-webcrypto-stripe', 'JS, Stripe-style HMAC verify with WebCrypto (reference a)', jsWorker(path.join(here, 'workers/js-webcrypto-stripe.js')), stripe2k, { verifies: true });
     add('verify', 'js-webcrypto-stripe-enqueue', 'JS, same verify + parse, normalize, dedup, enqueue, ack: edgehook\'s job (reference a\')', jsWorker(path.join(here, 'workers/js-webcrypto-stripe-enqueue.js'), true), stripe2k, { verifies: true, expect: /"status":"accepted"/ });
   }
