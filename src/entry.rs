@@ -204,12 +204,9 @@ pub enum Output {
 
 /// The first call for a request: a final answer, or the crypto to run.
 pub fn run(gw: &Gateway, input: &Input, policy: &Policy) -> Output {
-    if let Some(rej) = refused_unread(gw, input) {
-        return rejection(rej);
-    }
-    let pending = match gw.begin(&input.request) {
+    let pending = match begin(gw, input) {
         Ok(p) => p,
-        Err(d) => return output(d, &input.origin),
+        Err(out) => return out,
     };
     let ops = crypto_ops(pending.check(), &input.request.body, policy);
     if !ops.is_empty() {
@@ -223,15 +220,22 @@ pub fn run(gw: &Gateway, input: &Input, policy: &Policy) -> Output {
 /// read again rather than kept half-done between the calls: `begin` does no crypto, and
 /// a stateless core has nothing to leak when the entry's `await` fails.
 pub fn resume(gw: &Gateway, input: &Input, results: &[CryptoResult]) -> Output {
-    if let Some(rej) = refused_unread(gw, input) {
-        return rejection(rej);
-    }
-    let pending = match gw.begin(&input.request) {
+    let pending = match begin(gw, input) {
         Ok(p) => p,
-        Err(d) => return output(d, &input.origin),
+        Err(out) => return out,
     };
     let outcome = replay(&pending, results);
     output(pending.finish(outcome), &input.origin)
+}
+
+/// What both calls start with: a body the entry refused unread, then `Gateway::begin`;
+/// `Err` is the final answer (a rejection or a handshake).
+fn begin<'a>(gw: &'a Gateway, input: &'a Input) -> Result<Pending<'a>, Output> {
+    if let Some(rej) = refused_unread(gw, input) {
+        return Err(rejection(rej));
+    }
+    gw.begin(&input.request)
+        .map_err(|d| output(d, &input.origin))
 }
 
 /// The rejection for a body the entry did not read, as the worker's reader decides it
@@ -587,79 +591,18 @@ pub fn encode_output(
         event_id: None,
         key: None,
     };
-    let mut bytes = Vec::new();
-    let out = match out {
-        Output::Accepted { ack, delivery, key } => {
-            // The delivery moves into its queue message; what the head names is taken first.
-            let id = delivery.id.clone();
-            let seen = seen_key(&delivery);
-            let at = delivery.accepted_at_ms;
-            let message = queue_message(*delivery);
-            log.event_id = Some(&id);
-            log.key = Some(&key);
-            return match message {
-                Ok(message) => {
-                    log.outcome = "accepted";
-                    log.status = ack.status;
-                    let mut bytes = message.body;
-                    let msg = bytes.len();
-                    let spill = message.spill.map(|(k, v)| {
-                        bytes.extend_from_slice(&v);
-                        k
-                    });
-                    let head = Head {
-                        t: "accepted",
-                        reply: Some(ReplyHead::of(&ack, None)),
-                        log,
-                        ops: Vec::new(),
-                        accepted: Some(AcceptedHead {
-                            seen,
-                            ttl: route.map_or(crate::config::MIN_DEFAULT_DEDUP_TTL_S, |r| {
-                                r.spec.dedup_ttl()
-                            }),
-                            at,
-                            msg,
-                            spill,
-                            inline: route.is_some_and(|r| r.spec.inline_delivery),
-                        }),
-                    };
-                    finish(&head, &bytes)
-                }
-                Err(rej) => {
-                    log.outcome = rej.code();
-                    log.status = rej.status();
-                    let reply = Reply::rejection(&rej);
-                    let head = Head {
-                        t: "reply",
-                        reply: Some(ReplyHead::of(&reply, None)),
-                        log,
-                        ops: Vec::new(),
-                        accepted: None,
-                    };
-                    finish(&head, &[])
-                }
-            };
-        }
-        other => other,
-    };
-    let head = match &out {
+    match out {
         Output::Reply {
             reply,
             allow,
             outcome,
         } => {
             log.outcome = outcome;
-            log.status = reply.status;
-            Head {
-                t: "reply",
-                reply: Some(ReplyHead::of(reply, *allow)),
-                log,
-                ops: Vec::new(),
-                accepted: None,
-            }
+            reply_output(&reply, allow, log)
         }
         Output::Crypto(ops) => {
             log.outcome = "crypto";
+            let mut bytes = Vec::new();
             let mut put = |b: &[u8]| {
                 let at = bytes.len();
                 bytes.extend_from_slice(b);
@@ -693,42 +636,85 @@ pub fn encode_output(
                     },
                 })
                 .collect();
-            Head {
+            let head = Head {
                 t: "crypto",
                 reply: None,
                 log,
                 ops,
                 accepted: None,
-            }
+            };
+            finish(&head, &bytes)
         }
-        // Taken by value above.
-        Output::Accepted { .. } => return internal_output(),
+        Output::Accepted { ack, delivery, key } => {
+            // The delivery moves into its queue message; what the head names is taken first.
+            let id = delivery.id.clone();
+            let seen = seen_key(&delivery);
+            let at = delivery.accepted_at_ms;
+            let message = queue_message(*delivery);
+            log.event_id = Some(&id);
+            log.key = Some(&key);
+            let message = match message {
+                Ok(m) => m,
+                Err(rej) => {
+                    log.outcome = rej.code();
+                    return reply_output(&Reply::rejection(&rej), None, log);
+                }
+            };
+            log.outcome = "accepted";
+            log.status = ack.status;
+            let mut bytes = message.body;
+            let msg = bytes.len();
+            let spill = message.spill.map(|(k, v)| {
+                bytes.extend_from_slice(&v);
+                k
+            });
+            let head = Head {
+                t: "accepted",
+                reply: Some(ReplyHead::of(&ack, None)),
+                log,
+                ops: Vec::new(),
+                accepted: Some(AcceptedHead {
+                    seen,
+                    ttl: route.map_or(crate::config::MIN_DEFAULT_DEDUP_TTL_S, |r| {
+                        r.spec.dedup_ttl()
+                    }),
+                    at,
+                    msg,
+                    spill,
+                    inline: route.is_some_and(|r| r.spec.inline_delivery),
+                }),
+            };
+            finish(&head, &bytes)
+        }
+    }
+}
+
+/// A final reply (handshake or rejection); the log line's status is the reply's.
+fn reply_output(reply: &Reply, allow: Option<&'static str>, mut log: LogHead<'_>) -> Vec<u8> {
+    log.status = reply.status;
+    let head = Head {
+        t: "reply",
+        reply: Some(ReplyHead::of(reply, allow)),
+        log,
+        ops: Vec::new(),
+        accepted: None,
     };
-    finish(&head, &bytes)
+    finish(&head, &[])
 }
 
 /// The output for a head the entry wrote wrongly: the stable internal error.
 pub fn internal_output() -> Vec<u8> {
-    let reply = Reply::json(500, INTERNAL.to_owned());
-    finish(
-        &Head {
-            t: "reply",
-            reply: Some(ReplyHead::of(&reply, None)),
-            log: LogHead {
-                edgehook: "request",
-                route: "",
-                provider: "",
-                method: "",
-                outcome: "internal",
-                status: 500,
-                event_id: None,
-                key: None,
-            },
-            ops: Vec::new(),
-            accepted: None,
-        },
-        &[],
-    )
+    let log = LogHead {
+        edgehook: "request",
+        route: "",
+        provider: "",
+        method: "",
+        outcome: "internal",
+        status: 0,
+        event_id: None,
+        key: None,
+    };
+    reply_output(&Reply::json(500, INTERNAL.to_owned()), None, log)
 }
 
 fn finish(head: &Head<'_>, bytes: &[u8]) -> Vec<u8> {

@@ -38,13 +38,15 @@ fn options(pairs: &[(&str, JsValue)]) -> JsValue {
     o.into()
 }
 
-fn error_text(e: &JsValue) -> String {
+/// A rejected runtime call's reason as text: a thrown string, an `Error`'s message, or
+/// `fallback` for anything else.
+pub fn error_text(e: &JsValue, fallback: &str) -> String {
     e.as_string()
         .or_else(|| {
             e.dyn_ref::<js_sys::Error>()
                 .map(|e| String::from(e.message()))
         })
-        .unwrap_or_else(|| "unknown error".into())
+        .unwrap_or_else(|| fallback.into())
 }
 
 impl QueueProducer {
@@ -56,10 +58,10 @@ impl QueueProducer {
         }
         let promise = self
             .send_with(body, &options(&pairs))
-            .map_err(|e| error_text(&e))?;
+            .map_err(|e| error_text(&e, "unknown error"))?;
         JsFuture::from(promise)
             .await
             .map(|_| ())
-            .map_err(|e| error_text(&e))
+            .map_err(|e| error_text(&e, "unknown error"))
     }
 }

@@ -59,12 +59,7 @@ fn js_value(v: &Value) -> JsValue {
 }
 
 fn error_text(e: &JsValue) -> String {
-    e.as_string()
-        .or_else(|| {
-            e.dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-        })
-        .unwrap_or_else(|| "D1 error".into())
+    super::bindings::error_text(e, "D1 error")
 }
 
 /// Runs the statements as one D1 batch (one round trip, one transaction) and returns each

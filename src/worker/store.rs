@@ -11,10 +11,6 @@ use crate::forward::store_key;
 use crate::gateway::Delivery;
 use crate::Rejection;
 
-fn body_key(d: &Delivery) -> String {
-    crate::entry::body_key(d)
-}
-
 /// Keeps a large delivery's event and payload in KV under `key` (the queue carries a
 /// reference; `crate::entry::queue_message` made both).
 pub async fn put_spilled(env: &Env, key: &str, value: &[u8]) -> worker::Result<()> {
@@ -26,7 +22,7 @@ pub async fn put_spilled(env: &Env, key: &str, value: &[u8]) -> worker::Result<(
 /// Loads a spilled delivery in full, keeping the queue message's delivery state.
 pub async fn get_body(env: &Env, d: &Delivery) -> worker::Result<Option<Delivery>> {
     let kv = env.kv(KV)?;
-    let Some(text) = kv.get(&body_key(d)).text().await? else {
+    let Some(text) = kv.get(&crate::entry::body_key(d)).text().await? else {
         return Ok(None);
     };
     let stored: Delivery = serde_json::from_str(&text)?;
@@ -40,7 +36,7 @@ pub async fn get_body(env: &Env, d: &Delivery) -> worker::Result<Option<Delivery
 /// Drops a spilled body once delivered (best effort: a leftover only costs storage).
 pub async fn delete_body(env: &Env, d: &Delivery) {
     if let Ok(kv) = env.kv(KV) {
-        let _ = kv.delete(&body_key(d)).await;
+        let _ = kv.delete(&crate::entry::body_key(d)).await;
     }
 }
 
